@@ -1,0 +1,148 @@
+"""Reading Clarion's configuration from the environment.
+
+Kept free of Django imports: ``clarion.settings`` uses it before Django is set up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def env(name: str, default: str = "") -> str:
+    """Return ``name`` from the environment, or from ``NAME_FILE`` (Docker/systemd secrets)."""
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return default
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = env(name, "1" if default else "0").strip().lower()
+    return value in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    value = env(name, "")
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def data_dir() -> Path:
+    path = Path(env("CLARION_DATA_DIR", "./clarion-data")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_dotenv_file(folder: Path) -> None:
+    """Read ``folder/.env``; real environment variables win over the file."""
+    from dotenv import load_dotenv
+
+    dotenv = folder / ".env"
+    if dotenv.is_file():
+        load_dotenv(dotenv, override=False)
+
+
+def secret_key(folder: Path) -> str:
+    """Return CLARION_SECRET_KEY, or a key generated once and kept in the data folder."""
+    key = env("CLARION_SECRET_KEY")
+    if key:
+        return key
+    path = folder / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def email_settings(url: str, folder: Path) -> dict:
+    """Translate CLARION_EMAIL_URL into Django email settings.
+
+    ``smtp://user:pass@host:587?tls=1``, ``smtps://…`` (implicit TLS), ``console:``,
+    ``file:///path`` and ``anymail://ESP?…`` (e.g. ``anymail://postmark?server_token=…``).
+    The default is a file outbox in the data folder, so the demo needs no mail server.
+    """
+    if not url:
+        outbox = folder / "outbox"
+        outbox.mkdir(exist_ok=True)
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(outbox),
+        }
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    scheme = parts.scheme.lower()
+    if scheme in {"smtp", "smtps", "submission"}:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if scheme == "smtps" else 587 if query else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": query.get("tls", "0") in {"1", "true", "yes"},
+            "EMAIL_USE_SSL": scheme == "smtps" or query.get("ssl", "0") in {"1", "true", "yes"},
+            "EMAIL_TIMEOUT": int(query.get("timeout", "30")),
+        }
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "file":
+        path = Path(unquote(parts.path) or folder / "outbox")
+        path.mkdir(parents=True, exist_ok=True)
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(path),
+        }
+    if scheme == "anymail":
+        esp = (parts.hostname or parts.netloc).lower()
+        backend_names = {
+            "amazon_ses": "amazon_ses",
+            "ses": "amazon_ses",
+            "mailgun": "mailgun",
+            "postmark": "postmark",
+            "sendgrid": "sendgrid",
+            "brevo": "brevo",
+            "mailjet": "mailjet",
+            "resend": "resend",
+            "sparkpost": "sparkpost",
+            "mandrill": "mandrill",
+            "mailersend": "mailersend",
+            "postal": "postal",
+        }
+        if esp not in backend_names:
+            raise SystemExit(f"CLARION_EMAIL_URL: unknown anymail provider {esp!r}")
+        return {
+            "EMAIL_BACKEND": f"anymail.backends.{backend_names[esp]}.EmailBackend",
+            "ANYMAIL": {k.upper(): v for k, v in query.items()},
+        }
+    raise SystemExit(f"CLARION_EMAIL_URL: unsupported scheme {scheme!r} in {url!r}")
+
+
+def cache_settings(url: str) -> dict:
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "clarion",
+        }
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme in {"locmem", "memory"}:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise SystemExit(f"CLARION_CACHE_URL: unsupported scheme {scheme!r} in {url!r}")

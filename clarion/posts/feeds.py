@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Category, Post, SiteSettings
+
+FEED_ITEMS = 20
+
+
+class LatestPostsFeed(Feed):
+    def title(self):
+        return SiteSettings.load().title
+
+    def description(self):
+        return SiteSettings.load().tagline
+
+    def link(self):
+        return "/"
+
+    def feed_url(self):
+        return None
+
+    def items(self):
+        return Post.objects.live().for_listing().prefetch_related("tags")[:FEED_ITEMS]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_author_name(self, item):
+        return item.author.display_name if item.author else None
+
+    def item_author_link(self, item):
+        if item.author:
+            return settings.SITE_URL + item.author.get_absolute_url()
+        return None
+
+    def item_categories(self, item):
+        return [c.name for c in item.categories.all()] + [t.name for t in item.tags.all()]
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        # Links use CLARION_SITE_URL, not the Host header: a feed reader behind a proxy
+        # must get the public address.
+        feed.feed["link"] = settings.SITE_URL + "/"
+        feed.feed["feed_url"] = settings.SITE_URL + request.path
+        for item in feed.items:
+            if item["link"].startswith(("http://", "https://")):
+                path = "/" + item["link"].split("/", 3)[3]
+                item["link"] = settings.SITE_URL + path
+                item["unique_id"] = item["link"]
+        return feed
+
+
+class AtomLatestPostsFeed(LatestPostsFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self):
+        return SiteSettings.load().tagline
+
+
+class CategoryFeed(LatestPostsFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Category, slug=slug)
+
+    def title(self, obj):
+        return f"{SiteSettings.load().title}: {obj.name}"
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return (Post.objects.live().filter(categories=obj).for_listing().prefetch_related("tags"))[
+            :FEED_ITEMS
+        ]

@@ -1,0 +1,24 @@
+"""Keep derived state in step with content: the content generation (cache freshness)."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Author, Category, ContentGeneration, Post, Redirect, SiteSettings, Tag
+
+PUBLIC_MODELS = (Post, Category, Tag, Author, SiteSettings, Redirect)
+
+
+@receiver(post_save, dispatch_uid="clarion.posts.bump_on_save")
+@receiver(post_delete, dispatch_uid="clarion.posts.bump_on_delete")
+def bump_generation(sender, **kwargs):
+    if sender in PUBLIC_MODELS and not kwargs.get("raw"):
+        # Same transaction as the change: a reader sees the new generation exactly when it
+        # can see the new content.
+        ContentGeneration.bump()
+
+
+@receiver(m2m_changed, sender=Post.categories.through, dispatch_uid="clarion.posts.bump_cats")
+@receiver(m2m_changed, sender=Post.tags.through, dispatch_uid="clarion.posts.bump_tags")
+def bump_generation_m2m(sender, action, **kwargs):
+    if action in {"post_add", "post_remove", "post_clear"}:
+        ContentGeneration.bump()

@@ -1,0 +1,122 @@
+"""``clarion serve``: migrate, then run granian (WSGI) and a background worker together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply migrations and serve the site with granian (WSGI) and a background worker "
+        "in the same process group."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("CLARION_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("CLARION_PORT", 8000)))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Web processes (default: the number of cores).",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="Request threads per web process."
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="On an empty site, load the reference letter and create an admin account.",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Serve pages only; run `clarion worker` elsewhere.",
+        )
+
+    def handle(self, *args, host, port, workers, threads, demo, no_worker, **options):
+        if not 1 <= port <= 65535:
+            raise CommandError(f"--port: {port} is not a port number")
+        if workers < 1 or threads < 1:
+            raise CommandError("--workers and --threads must be at least 1")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database is up to date.")
+        if demo:
+            from clarion.posts.demo import load_demo
+
+            password = load_demo()
+            if password:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        "Demo site created. Sign in at "
+                        f"{settings.SITE_URL}/admin/ as 'admin' with password: {password}\n"
+                        "(This password is shown once. Change it after signing in.)"
+                    )
+                )
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+        children: list[subprocess.Popen] = []
+        if not no_worker:
+            children.append(subprocess.Popen([sys.executable, "-m", "clarion", "worker"]))
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "granian",
+                    "--interface",
+                    "wsgi",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--blocking-threads",
+                    str(threads),
+                    "--no-ws",
+                    "--log-level",
+                    "warning",
+                    "clarion.wsgi:application",
+                ]  # fmt: skip
+            )
+        )
+        self.stdout.write(f"Serving {settings.SITE_URL} on http://{host}:{port}/ (Ctrl+C stops)")
+        sys.stdout.flush()
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        exit_code = 0
+        while not stopping:
+            for child in children:
+                code = child.poll()
+                if code is not None:
+                    self.stderr.write(f"{child.args[2:4]} exited with {code}; stopping.")
+                    exit_code = code or 1
+                    stopping = True
+            time.sleep(0.2)
+        # SIGTERM lets the worker finish its current task and granian finish requests.
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if exit_code:
+            raise SystemExit(exit_code)

@@ -1,0 +1,89 @@
+"""Markdown to safe HTML: markdown-it-py renders, nh3 sanitises.
+
+Bump RENDERER_VERSION whenever the output for the same source changes, so cached
+``Post.body_html`` is re-rendered (see ``Post.render``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+RENDERER_VERSION = 1
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "section", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "u", "ul",
+}  # fmt: skip
+
+# nh3 strips every attribute it is not told about; heading anchors, code language
+# classes and footnote back-references need these to survive.
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "title", "lang", "dir"},
+    "a": {"href", "class"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height", "loading", "srcset", "sizes"},
+    "code": {"class"},
+    "pre": {"class"},
+    "div": {"class"},
+    "span": {"class"},
+    "section": {"class"},
+    "ol": {"start", "class"},
+    "li": {"class"},
+    "sup": {"class"},
+    "hr": {"class"},
+    "td": {"style", "colspan", "rowspan"},
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "figure": {"class"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Only table cell alignment, which markdown-it writes as style="text-align:…".
+ALLOWED_STYLE_PROPERTIES = {"text-align"}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4, permalinkSymbol="#")
+    return md
+
+
+def sanitise(raw_html: str) -> str:
+    return nh3.clean(
+        raw_html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        filter_style_properties=ALLOWED_STYLE_PROPERTIES,
+    )
+
+
+def render(source: str) -> str:
+    """Return sanitised HTML for CommonMark ``source`` (with tables, footnotes, anchors)."""
+    return sanitise(_parser().render(source or ""))
+
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def to_text(rendered_html: str) -> str:
+    """Plain text of rendered HTML, for excerpts, search and email text parts."""
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", rendered_html))).strip()
+
+
+def first_paragraph_text(rendered_html: str) -> str:
+    match = re.search(r"<p>(.*?)</p>", rendered_html, flags=re.S)
+    return to_text(match.group(1)) if match else to_text(rendered_html)

@@ -1,0 +1,64 @@
+import time
+
+from django.http import HttpResponsePermanentRedirect
+from django.utils import timezone, translation
+
+from .models import ContentGeneration, Redirect, SiteSettings
+
+# Per process: the site settings as of a content generation. Reloaded when any process
+# bumps the generation, so an admin's change shows everywhere on the next request.
+_cached_site: tuple[int, SiteSettings] | None = None
+
+
+class SiteLocaleMiddleware:
+    """Reads the content generation once per request and applies the site's time zone and
+    language; exposes ``request.content_generation`` and ``request.site_settings``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        global _cached_site
+        generation = ContentGeneration.current()
+        if _cached_site is None or _cached_site[0] != generation:
+            _cached_site = (generation, SiteSettings.fetch())
+        site = _cached_site[1]
+        request.content_generation = generation
+        request.site_settings = site
+        request.started_at = time.monotonic()
+        SiteSettings.use_for_this_thread(site)
+        timezone.activate(site.tzinfo)
+        translation.activate(site.language)
+        request.LANGUAGE_CODE = translation.get_language()
+        try:
+            response = self.get_response(request)
+        finally:
+            SiteSettings.use_for_this_thread(None)
+            timezone.deactivate()
+        response.headers.setdefault("Content-Language", site.language)
+        return response
+
+
+class RedirectFallbackMiddleware:
+    """On a 404, answer with a permanent redirect when the address is a known old one
+    (a changed slug, or a link imported from WordPress such as ``/?p=123``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 404:
+            return response
+        candidates = [request.get_full_path(), request.path]
+        if not request.path.endswith("/"):
+            candidates.append(request.path + "/")
+        redirect = Redirect.objects.filter(old_path__in=candidates).select_related("post").first()
+        if redirect is None:
+            return response
+        if redirect.post_id and not redirect.post.is_live:
+            return response
+        destination = redirect.destination()
+        if not destination or destination == request.get_full_path():
+            return response
+        return HttpResponsePermanentRedirect(destination)

@@ -1,0 +1,410 @@
+from __future__ import annotations
+
+import hashlib
+import threading
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator, slugify
+
+from . import markdown
+
+# The site settings of the request being served in this thread (set by
+# SiteLocaleMiddleware), so rendering a page of posts costs one settings query, not one per post.
+_request_local = threading.local()
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name, e.g. Europe/London.")
+
+
+class ContentGeneration(models.Model):
+    """A single counter bumped in the same transaction as any public content change.
+
+    Every web process reads it once per request; caches of rendered pages and of the site
+    settings are keyed on it, so a change made through one process is fresh on all of them
+    at once, with no per-process timers.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"content generation {self.value}"
+
+    @classmethod
+    def current(cls) -> int:
+        row = cls.objects.filter(pk=1).values_list("value", flat=True).first()
+        return row or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        if not cls.objects.filter(pk=1).update(value=F("value") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})
+
+
+class SiteSettings(models.Model):
+    """The one row of settings an administrator edits in the admin."""
+
+    title = models.CharField(max_length=200, default="Clarion")
+    tagline = models.CharField(max_length=300, blank=True, default="Posts and open letters")
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    language = models.CharField(
+        max_length=12, default="en-gb", choices=settings.LANGUAGES, help_text="Dates and labels."
+    )
+    posts_per_page = models.PositiveSmallIntegerField(default=10)
+    default_category = models.ForeignKey(
+        "Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    x_url = models.URLField("X (Twitter)", blank=True)
+    facebook_url = models.URLField("Facebook", blank=True)
+    instagram_url = models.URLField("Instagram", blank=True)
+    youtube_url = models.URLField("YouTube", blank=True)
+    linkedin_url = models.URLField("LinkedIn", blank=True)
+    mastodon_url = models.URLField("Mastodon", blank=True)
+    bluesky_url = models.URLField("Bluesky", blank=True)
+    contact_email = models.EmailField("Email", blank=True)
+    show_rss_link = models.BooleanField("Show the RSS link", default=True)
+    sidebar_author = models.ForeignKey(
+        "Author",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Whose bio the sidebar shows on pages that are not a post.",
+    )
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self):
+        return "Site settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        _request_local.site = None
+
+    @classmethod
+    def load(cls) -> SiteSettings:
+        cached = getattr(_request_local, "site", None)
+        if cached is not None:
+            return cached
+        return cls.fetch()
+
+    @classmethod
+    def fetch(cls) -> SiteSettings:
+        obj = cls.objects.filter(pk=1).select_related("default_category").first()
+        if obj is None:
+            obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @classmethod
+    def use_for_this_thread(cls, obj: SiteSettings | None) -> None:
+        _request_local.site = obj
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def social_links(self) -> list[tuple[str, str, str]]:
+        """(network key, label, url) for each configured network, in a stable order."""
+        links = [
+            ("x", "X", self.x_url),
+            ("facebook", "Facebook", self.facebook_url),
+            ("instagram", "Instagram", self.instagram_url),
+            ("youtube", "YouTube", self.youtube_url),
+            ("linkedin", "LinkedIn", self.linkedin_url),
+            ("mastodon", "Mastodon", self.mastodon_url),
+            ("bluesky", "Bluesky", self.bluesky_url),
+        ]
+        out = [(k, label, url) for k, label, url in links if url]
+        if self.contact_email:
+            out.append(("email", "Email", f"mailto:{self.contact_email}"))
+        if self.show_rss_link:
+            out.append(("rss", "RSS feed", reverse("posts:feed")))
+        return out
+
+    def get_default_category(self) -> Category:
+        if self.default_category_id:
+            return self.default_category
+        category, _ = Category.objects.get_or_create(
+            slug="uncategorized", defaults={"name": "Uncategorized"}
+        )
+        SiteSettings.objects.filter(pk=1).update(default_category=category)
+        return category
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name, allow_unicode=True)[:200] or "category"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:category", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name, allow_unicode=True)[:100] or "tag"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:tag", args=[self.slug])
+
+
+class Author(models.Model):
+    """A public author profile; linked to a login when the author writes in the admin."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+    )
+    display_name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    bio = models.TextField(blank=True, help_text="A short biography, shown beside posts.")
+    photo = models.ImageField(upload_to="authors/", blank=True)
+    website = models.URLField(blank=True)
+    x_url = models.URLField("X (Twitter)", blank=True)
+    mastodon_url = models.URLField("Mastodon", blank=True)
+    bluesky_url = models.URLField("Bluesky", blank=True)
+    linkedin_url = models.URLField("LinkedIn", blank=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.display_name, allow_unicode=True)[:200] or "author"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:author", args=[self.slug])
+
+    def links(self) -> list[tuple[str, str, str]]:
+        links = [
+            ("website", "Website", self.website),
+            ("x", "X", self.x_url),
+            ("mastodon", "Mastodon", self.mastodon_url),
+            ("bluesky", "Bluesky", self.bluesky_url),
+            ("linkedin", "LinkedIn", self.linkedin_url),
+        ]
+        return [link for link in links if link[2]]
+
+
+class PostQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Posts a reader may see: published, or scheduled and due, dated in the past."""
+        now = now or timezone.now()
+        return self.filter(
+            status__in=[Post.Status.PUBLISHED, Post.Status.SCHEDULED], published_at__lte=now
+        )
+
+    def due(self, now=None):
+        """Scheduled posts whose time has come but which are not yet marked published."""
+        now = now or timezone.now()
+        return self.filter(status=Post.Status.SCHEDULED, published_at__lte=now)
+
+    def for_listing(self):
+        return self.select_related("author").prefetch_related("categories")
+
+    def in_category(self, category: Category):
+        return self.filter(categories=category)
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    excerpt = models.TextField(
+        blank=True,
+        help_text="Shown on the home page, in feeds and emails. Leave empty to use "
+        "the first paragraph.",
+    )
+    body = models.TextField("Body (Markdown)", blank=True)
+    body_html = models.TextField(editable=False, default="")
+    body_html_key = models.CharField(max_length=64, editable=False, default="")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField("publication date", null=True, blank=True, db_index=True)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    categories = models.ManyToManyField(Category, blank=True, related_name="posts")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    featured_image = models.ImageField(upload_to="featured/%Y/%m/", blank=True)
+    featured_image_alt = models.CharField(max_length=300, blank=True)
+    sticky = models.BooleanField(default=False, help_text="Keep at the top of the home page.")
+    notify_subscribers = models.BooleanField(
+        "Email subscribers when published",
+        default=True,
+        help_text="Untick to publish without emailing anyone.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["status", "published_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="post_published_has_date",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title, allow_unicode=True)[:200] or "post"
+        if self.status != self.Status.DRAFT and self.published_at is None:
+            self.published_at = timezone.now()
+        self.render()
+        with transaction.atomic():
+            old_path = self._stored_path()
+            super().save(*args, **kwargs)
+            new_path = self.get_absolute_url()
+            if old_path and old_path != new_path:
+                # A published post's address changed (slug or date): keep the old one
+                # working forever by a permanent redirect to wherever the post now lives.
+                Redirect.objects.update_or_create(
+                    old_path=old_path, defaults={"post": self, "target": ""}
+                )
+            Redirect.objects.filter(old_path=new_path).delete()
+
+    def get_absolute_url(self):
+        if self.published_at is None:
+            return reverse("posts:draft", args=[self.pk])
+        return permalink(self.slug, self.published_at)
+
+    def _stored_path(self) -> str | None:
+        if self.pk is None:
+            return None
+        old = Post.objects.filter(pk=self.pk).values("slug", "published_at", "status").first()
+        if not old or old["status"] == self.Status.DRAFT or old["published_at"] is None:
+            return None
+        return permalink(old["slug"], old["published_at"])
+
+    def render(self) -> None:
+        key = hashlib.sha256(f"{markdown.RENDERER_VERSION}:{self.body}".encode()).hexdigest()
+        if key != self.body_html_key:
+            self.body_html = markdown.render(self.body)
+            self.body_html_key = key
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def summary(self) -> str:
+        """The author's excerpt, or the first paragraph of the body."""
+        if self.excerpt.strip():
+            return self.excerpt.strip()
+        return Truncator(markdown.first_paragraph_text(self.body_html)).words(60)
+
+    @property
+    def text(self) -> str:
+        return markdown.to_text(self.body_html)
+
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+    def shown_categories(self):
+        """The post's categories, or the site's default category when it has none."""
+        cats = list(self.categories.all())
+        return cats or [SiteSettings.load().get_default_category()]
+
+
+def permalink(slug: str, published_at) -> str:
+    local = timezone.localtime(published_at, SiteSettings.load().tzinfo)
+    return reverse(
+        "posts:detail",
+        kwargs={
+            "year": local.year,
+            "month": f"{local.month:02d}",
+            "day": f"{local.day:02d}",
+            "slug": slug,
+        },
+    )
+
+
+class Redirect(models.Model):
+    """An old address that answers with a permanent redirect.
+
+    Points at a post (so it follows the post if its address changes again) or at a path.
+    """
+
+    old_path = models.CharField(max_length=500, unique=True)
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE)
+    target = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_path"]
+
+    def __str__(self):
+        return f"{self.old_path} → {self.destination()}"
+
+    def clean(self):
+        if not self.post_id and not self.target:
+            raise ValidationError("Choose a post or enter a target address.")
+
+    def destination(self) -> str:
+        if self.post_id:
+            return self.post.get_absolute_url()
+        return self.target

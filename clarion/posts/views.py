@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from .models import Author, Category, Post, Redirect, SiteSettings, Tag
+from .share import share_links
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _page(request, queryset, *, base_path: str):
+    """Paginate at /…/page/N/ (WordPress's addresses); a page past the end is a 404."""
+    per_page = SiteSettings.load().posts_per_page or 10
+    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    number = request.resolver_match.kwargs.get("page", 1)
+    try:
+        page = paginator.page(number)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("No such page") from None
+    page.base_path = base_path
+    return page
+
+
+def page_url(base_path: str, number: int) -> str:
+    return base_path if number == 1 else f"{base_path}page/{number}/"
+
+
+def _listing(request, *, queryset, base_path, template="posts/archive.html", **context):
+    page = _page(request, queryset.for_listing(), base_path=base_path)
+    context.update(
+        page=page,
+        posts=page.object_list,
+        prev_url=page_url(base_path, page.previous_page_number()) if page.has_previous() else "",
+        next_url=page_url(base_path, page.next_page_number()) if page.has_next() else "",
+        canonical=absolute(page_url(base_path, page.number)),
+    )
+    return render(request, template, context)
+
+
+@require_GET
+def home(request, page=1):
+    # WordPress addresses that land on the home page: /?s=… and /?p=123.
+    if "s" in request.GET:
+        return redirect("/search/?" + urlencode({"q": request.GET["s"]}))
+    if any(k in request.GET for k in ("p", "page_id", "cat", "tag", "author", "m")):
+        found = Redirect.objects.filter(old_path=request.get_full_path()).first()
+        if found is None:
+            raise Http404("No such post")
+        return HttpResponsePermanentRedirect(found.destination())
+    queryset = Post.objects.live().order_by("-sticky", "-published_at", "-id")
+    return _listing(request, queryset=queryset, base_path="/", template="posts/home.html")
+
+
+@require_GET
+def post_detail(request, year, month, day, slug):
+    post = get_object_or_404(
+        Post.objects.live().select_related("author").prefetch_related("categories", "tags"),
+        slug=slug,
+    )
+    if request.path != post.get_absolute_url():
+        return HttpResponsePermanentRedirect(post.get_absolute_url())
+    return _render_post(request, post)
+
+
+@staff_member_required
+def draft_preview(request, pk):
+    """Staff see any post, live or not, at its preview address; nobody else does."""
+    post = get_object_or_404(
+        Post.objects.select_related("author").prefetch_related("categories", "tags"), pk=pk
+    )
+    response = _render_post(request, post, preview=True)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _render_post(request, post: Post, preview: bool = False):
+    url = absolute(post.get_absolute_url())
+    live = Post.objects.live()
+    previous_post = newer_post = None
+    if post.published_at:
+        previous_post = (
+            live.filter(published_at__lt=post.published_at).order_by("-published_at").first()
+        )
+        newer_post = (
+            live.filter(published_at__gt=post.published_at).order_by("published_at").first()
+        )
+    context = {
+        "post": post,
+        "categories": post.shown_categories(),
+        "tags": list(post.tags.all()),
+        "preview": preview,
+        "canonical": url,
+        "share_links": share_links(url, post.title),
+        "share_url": url,
+        "previous_post": previous_post,
+        "newer_post": newer_post,
+        "sidebar_author": post.author,
+        "json_ld": _json_ld(post, url),
+    }
+    return render(request, "posts/detail.html", context)
+
+
+def _json_ld(post: Post, url: str) -> str:
+    site = SiteSettings.load()
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "description": post.summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": post.published_at.isoformat() if post.published_at else None,
+        "dateModified": post.updated_at.isoformat() if post.updated_at else None,
+        "publisher": {"@type": "Organization", "name": site.title},
+        "wordCount": post.word_count(),
+    }
+    if post.author:
+        data["author"] = {
+            "@type": "Person",
+            "name": post.author.display_name,
+            "url": absolute(post.author.get_absolute_url()),
+        }
+    if post.featured_image:
+        data["image"] = absolute(post.featured_image.url)
+    # Escape "<" so a title cannot close the <script> element it sits in.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+@require_GET
+def category(request, slug, page=1):
+    cat = get_object_or_404(Category, slug=slug)
+    posts = Post.objects.live()
+    if cat == SiteSettings.load().get_default_category():
+        # A post with no category is in the default one.
+        posts = posts.filter(categories=cat) | posts.filter(categories__isnull=True)
+    else:
+        posts = posts.filter(categories=cat)
+    return _listing(
+        request,
+        queryset=posts.distinct(),
+        base_path=cat.get_absolute_url(),
+        heading=cat.name,
+        kind="Category",
+        description=cat.description,
+        feed_url=reverse("posts:category_feed", args=[cat.slug]),
+    )
+
+
+@require_GET
+def tag(request, slug, page=1):
+    t = get_object_or_404(Tag, slug=slug)
+    return _listing(
+        request,
+        queryset=Post.objects.live().filter(tags=t),
+        base_path=t.get_absolute_url(),
+        heading=t.name,
+        kind="Tag",
+    )
+
+
+@require_GET
+def author(request, slug, page=1):
+    a = get_object_or_404(Author, slug=slug)
+    return _listing(
+        request,
+        queryset=Post.objects.live().filter(author=a),
+        base_path=a.get_absolute_url(),
+        heading=a.display_name,
+        kind="Author",
+        archive_author=a,
+        sidebar_author=a,
+    )
+
+
+def _local_range(start: datetime, end: datetime):
+    tz = SiteSettings.load().tzinfo
+    return timezone.make_aware(start, tz), timezone.make_aware(end, tz)
+
+
+@require_GET
+def year_archive(request, year, page=1):
+    year = int(year)
+    if not 1 <= year <= 9998:
+        raise Http404
+    start, end = _local_range(datetime(year, 1, 1), datetime(year + 1, 1, 1))
+    return _listing(
+        request,
+        queryset=Post.objects.live().filter(published_at__gte=start, published_at__lt=end),
+        base_path=reverse("posts:year", args=[year]),
+        heading=str(year),
+        kind="Year",
+    )
+
+
+@require_GET
+def month_archive(request, year, month, page=1):
+    year, month = int(year), int(month)
+    if not (1 <= year <= 9998 and 1 <= month <= 12):
+        raise Http404
+    first = datetime(year, month, 1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start, end = _local_range(first, following)
+    return _listing(
+        request,
+        queryset=Post.objects.live().filter(published_at__gte=start, published_at__lt=end),
+        base_path=reverse("posts:month", args=[year, f"{month:02d}"]),
+        heading=first.strftime("%B %Y"),
+        kind="Month",
+    )
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        "Disallow: /subscribe/",
+        "Disallow: /unsubscribe/",
+        f"Sitemap: {absolute(reverse('django.contrib.sitemaps.views.sitemap'))}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+_SERVER = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def share_mastodon(request):
+    """Mastodon has no single server: ask for the reader's, then hand over to its share page."""
+    url = request.GET.get("url", "")[:2000]
+    text = request.GET.get("text", "")[:500]
+    error = ""
+    server = request.POST.get("server", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        url = request.POST.get("url", "")[:2000]
+        text = request.POST.get("text", "")[:500]
+        server = server.strip().lower().removeprefix("https://").removeprefix("@").strip("/")
+        if "@" in server:
+            server = server.rsplit("@", 1)[1]
+        if not url.startswith(settings.SITE_URL + "/"):
+            error = "Only this site's posts can be shared from here."
+        elif _SERVER.match(server):
+            share = f"https://{server}/share?" + urlencode({"text": f"{text} {url}"})
+            return redirect(share)
+        else:
+            error = "Enter your Mastodon server's name, such as mastodon.social."
+    return render(
+        request,
+        "posts/share_mastodon.html",
+        {"share_url": url, "share_text": text, "server": server, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def subscribe_placeholder(request):
+    return render(request, "posts/subscribe_placeholder.html")

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.static import serve as serve_media
+
+from clarion.posts import views as post_views
+from clarion.posts.sitemaps import SITEMAPS
+
+handler404 = "clarion.theme.views.page_not_found"
+handler500 = "clarion.theme.views.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path(
+        "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
+    ),
+    path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
+    # Uploaded media. Behind nginx, serve MEDIA_ROOT directly instead (docs/deploy.md).
+    re_path(
+        r"^media/(?P<path>.*)$",
+        serve_media,
+        {"document_root": settings.MEDIA_ROOT},
+    ),
+    path("", include("clarion.posts.urls")),
+]
