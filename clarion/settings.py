@@ -40,6 +40,11 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "clarion.posts",
+    "clarion.editor",
+    "clarion.newsletter",
+    "clarion.search",
+    "clarion.importers",
+    "clarion.ops",
 ]
 
 MIDDLEWARE = [
