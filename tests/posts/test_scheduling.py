@@ -69,14 +69,15 @@ def test_publishing_a_post_announces_it_once_and_editing_does_not(make_post, ann
 @pytest.mark.slow
 def test_the_worker_process_publishes_scheduled_posts_without_anyone_logged_in(tmp_path):
     assert run_clarion(tmp_path, "manage", "migrate", "-v0").returncode == 0
-    when = (timezone.now() + dt.timedelta(seconds=2)).isoformat()
+    due = timezone.now() + dt.timedelta(seconds=8)  # later than a slow `clarion publish` start
+    when = due.isoformat()
     (tmp_path / "later.md").write_text(
         f"---\ntitle: Later\nstatus: scheduled\ndate: {when}\n---\nSoon.\n"
     )
     result = run_clarion(tmp_path, "publish", "later.md")
     assert result.returncode == 0, result.stderr
     assert "created scheduled post" in result.stdout
-    time.sleep(2.5)
+    time.sleep(max(0, (due - timezone.now()).total_seconds()) + 0.2)
     result = run_clarion(tmp_path, "worker", "--batch")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "clarion.sqlite3") as db:
