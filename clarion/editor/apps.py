@@ -14,6 +14,9 @@ class EditorConfig(AppConfig):
         # Customise the default admin site rather than replacing it: the sign-in form
         # refuses throttled accounts and addresses with a clear message.
         admin.site.login_form = throttle.ThrottledAdminAuthenticationForm
+        admin.site.site_header = "Clarion"
+        admin.site.site_title = "Clarion"
+        admin.site.index_title = "Write and publish"
         handlers.connect_user_groups()
         post_migrate.connect(
             handlers.set_up_roles_after_migrate,

@@ -27,6 +27,9 @@ class Editorial(models.Model):
             ("edit_any_post", "Can edit and publish other people's posts"),
         ]
 
+    def __str__(self):
+        return "editorial permissions"
+
 
 class RevisionQuerySet(models.QuerySet):
     def for_post(self, post: Post):
