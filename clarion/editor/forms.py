@@ -159,6 +159,8 @@ class PostForm(forms.ModelForm):
             if when is None or when > now:
                 cleaned["published_at"] = now
         cleaned["status"] = status
+        if status != Post.Status.DRAFT and cleaned.get("published_at") is None:
+            cleaned["published_at"] = now
         if status != Post.Status.DRAFT and not self.may_publish:
             raise ValidationError(
                 "You can save this post as a draft; an editor or author publishes it.",
