@@ -16,7 +16,10 @@ def contributor(make_user, signed_in):
 
 
 def test_it_renders_markdown_like_the_public_page(contributor, make_post):
-    source = "## Heading\n\nSome *words* and a [link](https://example.org).\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    source = (
+        "## Heading\n\nSome *words* and a [link](https://example.org).\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |"
+    )
     response = contributor.post(PREVIEW, {"body": source})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"

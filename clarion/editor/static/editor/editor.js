@@ -20,9 +20,12 @@
     }
 
     /* Side by side: the text on the left, the rendered post on the right. */
+    var area = document.createElement("div");
+    area.className = "clarion-editor-area";
     var split = document.createElement("div");
     split.className = "clarion-split";
-    body.parentNode.insertBefore(split, body);
+    body.parentNode.insertBefore(area, body);
+    area.appendChild(split);
     split.appendChild(body);
     var preview = document.createElement("div");
     preview.className = "clarion-preview post-body";
@@ -34,7 +37,10 @@
     var counter = document.createElement("p");
     counter.className = "clarion-wordcount";
     counter.setAttribute("aria-live", "polite");
-    split.parentNode.insertBefore(counter, split.nextSibling);
+    area.appendChild(counter);
+    // The live count replaces the saved one the server shows without JavaScript.
+    var savedCount = document.querySelector(".field-word_count_display");
+    if (savedCount) savedCount.hidden = true;
 
     function countWords() {
       var text = body.value.replace(/!\[[^\]]*\]\([^)]*\)/g, " ").replace(/[#*_>`~\[\]()|-]/g, " ");
@@ -84,7 +90,7 @@
     var status = document.createElement("p");
     status.className = "clarion-upload-status";
     status.setAttribute("role", "status");
-    (fileInput ? fileInput.parentNode : split.parentNode).appendChild(status);
+    (fileInput ? fileInput.parentNode : area).appendChild(status);
 
     function insertAtCursor(text) {
       var start = body.selectionStart, end = body.selectionEnd;
