@@ -29,12 +29,18 @@ def browser():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail("Chromium is missing at /usr/bin/chromium (apt-get install chromium)")
         pytest.skip("Chromium is not installed")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Playwright's greenlet gives the test a context of its own, and Django's connections
+    # are context-local: close them on both sides so none is left open on the test
+    # database when it is dropped (PostgreSQL refuses to drop a database in use).
+    connections.close_all()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser
         browser.close()
+        connections.close_all()
 
 
 def sign_in(page, base, username):
