@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -66,6 +67,13 @@ def get_or_create_named(model, name: str):
     return model.objects.create(name=name, slug=slug)
 
 
+def stripped(value):
+    """For an image field's cleaned value: a new upload comes back without its metadata."""
+    if isinstance(value, UploadedFile):
+        return images.clean_copy(value)
+    return value
+
+
 class PostForm(forms.ModelForm):
     new_categories = forms.CharField(
         label="New categories",
@@ -121,6 +129,9 @@ class PostForm(forms.ModelForm):
             self.fields["body"].widget.attrs.update(
                 {"rows": 24, "class": "vLargeTextField clarion-markdown", "spellcheck": "true"}
             )
+
+    def clean_featured_image(self):
+        return stripped(self.cleaned_data.get("featured_image"))
 
     def clean_image_upload(self):
         upload = self.cleaned_data.get("image_upload")

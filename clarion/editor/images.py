@@ -130,6 +130,21 @@ def _encode_gif(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def clean_copy(upload) -> ContentFile:
+    """The upload re-encoded without metadata, same size and format, for image fields
+    (featured images, author photos) that keep a single file."""
+    checked = check(upload)
+    image = checked.image
+    if checked.format == "GIF":
+        for key in PRIVATE_INFO:
+            image.info.pop(key, None)
+        data = _encode_gif(image)
+    else:
+        data = _encode(_without_metadata(image), checked.format)
+    stem = (getattr(upload, "name", "") or "image").rsplit(".", 1)[0]
+    return ContentFile(data, name=f"{stem}.{FORMATS[checked.format]}")
+
+
 def _base_name(original: str, ext: str) -> str:
     stem = slugify(original.rsplit(".", 1)[0])[:40].strip("-") or "image"
     folder = timezone.now().strftime("uploads/%Y/%m")

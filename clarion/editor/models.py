@@ -70,6 +70,12 @@ class Revision(models.Model):
             note=note,
         )
 
+    def status_label(self) -> str:
+        try:
+            return Post.Status(self.status).label
+        except ValueError:
+            return ""
+
     def who(self) -> str:
         if self.user is None:
             return "someone"

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from clarion.editor import forms as editor_forms
 from clarion.editor import permissions as editor_permissions
 from clarion.editor.post_admin import PostAdmin as EditorPostAdmin
 
@@ -25,8 +27,19 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets decide
+
+    def clean_photo(self):
+        # Re-encoded without EXIF, as every upload is (clarion.editor.images).
+        return editor_forms.stripped(self.cleaned_data.get("photo"))
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = AuthorForm
     list_display = ["display_name", "slug", "user"]
     search_fields = ["display_name"]
     prepopulated_fields = {"slug": ["display_name"]}

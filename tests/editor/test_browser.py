@@ -43,6 +43,23 @@ def browser():
         connections.close_all()
 
 
+def drop(page, name, data, mime, alt):
+    """Drop a file onto the Markdown field, answering the alt-text question."""
+    import base64
+
+    transfer = page.evaluate_handle(
+        """([name, b64, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type: mime}));
+            return transfer;
+        }""",
+        [name, base64.b64encode(data).decode(), mime],
+    )
+    page.once("dialog", lambda dialog: dialog.accept(alt))
+    page.dispatch_event("#id_body", "drop", {"dataTransfer": transfer})
+
+
 def sign_in(page, base, username):
     page.goto(f"{base}/admin/login/?next=/admin/posts/post/add/")
     page.fill("#id_username", username)
@@ -59,6 +76,7 @@ def test_an_author_writes_illustrates_previews_and_publishes(
     photo.write_bytes(jpeg_with_gps(1800, 1000))
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -83,6 +101,16 @@ def test_an_author_writes_illustrates_previews_and_publishes(
         "document.querySelector('.clarion-preview img') && "
         "document.querySelector('.clarion-preview img').naturalWidth > 0"
     )
+
+    # Dropping files onto the text uploads them too; a non-image is refused with a reason.
+    drop(page, "dropped.png", jpeg_with_gps(500, 300, "PNG"), "image/png", "A dropped chart")
+    page.wait_for_function(
+        "document.getElementById('id_body').value.includes('![A dropped chart](')"
+    )
+    drop(page, "notes.png", b"just some text", "image/png", "Notes")
+    page.locator(
+        ".clarion-upload-status.clarion-error", has_text="“notes.png” is not an image"
+    ).wait_for()
     page.screenshot(path=str(tmp_path / "editor-1280.png"), full_page=True)
     page.locator(".clarion-split").screenshot(path=str(tmp_path / "editor-split-1280.png"))
 
@@ -105,16 +133,25 @@ def test_an_author_writes_illustrates_previews_and_publishes(
     page.click("input[name=_publish]")
     page.locator(".messagelist", has_text="is published").wait_for()
     page.screenshot(path=str(tmp_path / "published-1280.png"), full_page=True)
+    page.click("text=Revisions (3)")  # save draft, save for preview, publish
+    page.locator("h2", has_text="Changes from").wait_for()
+    page.screenshot(path=str(tmp_path / "revisions-1280.png"), full_page=True)
 
     home = context.new_page()
     home.goto(f"{base}/")
     home.click("text=Letter on forced repatriation")
     home.wait_for_load_state()
-    public_image = home.locator(".post-body img")
+    public_image = home.locator(".post-body img").first
     assert public_image.get_attribute("alt") == "A red and blue test card"
     assert "1600w" in public_image.get_attribute("srcset")
-    home.wait_for_function("document.querySelector('.post-body img').complete")
-    assert home.evaluate("document.querySelector('.post-body img').naturalWidth") > 0
+    assert home.locator(".post-body img[alt='A dropped chart']").count() == 1
+    home.wait_for_function(
+        "[...document.querySelectorAll('.post-body img')].every(i => i.complete)"
+    )
+    widths = home.evaluate(
+        "[...document.querySelectorAll('.post-body img')].map(i => i.naturalWidth)"
+    )
+    assert len(widths) == 2 and all(w > 0 for w in widths)
     assert errors == []
     for name in ("editor-1280.png", "editor-split-1280.png", "preview-1280.png"):
         assert (tmp_path / name).stat().st_size > 10_000

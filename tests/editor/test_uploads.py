@@ -172,3 +172,40 @@ def test_deleting_an_image_deletes_its_files(
     with django_capture_on_commit_callbacks(execute=True):
         item.delete()
     assert not any((media_root / name).exists() for name in names)
+
+
+def test_featured_images_and_author_photos_lose_their_location(author, make_user, media_root):
+    from clarion.posts.models import Author
+
+    response = author.post(
+        "/admin/posts/post/add/",
+        post_form(
+            title="Featured",
+            featured_image=SimpleUploadedFile("front.jpg", jpeg_with_gps(640, 480)),
+            featured_image_alt="Front page",
+            _save_draft="1",
+        ),
+    )
+    assert response.status_code == 302
+    post = Post.objects.get(title="Featured")
+    image = opened(post.featured_image.name)
+    assert image.size == (640, 480) and not image.getexif()
+
+    profile = Author.objects.get(user__username="ada")
+    response = author.post(
+        f"/admin/posts/author/{profile.pk}/change/",
+        {
+            "display_name": "Ada",
+            "slug": "ada",
+            "bio": "",
+            "photo": SimpleUploadedFile("me.jpg", jpeg_with_gps(300, 300)),
+            "website": "",
+            "x_url": "",
+            "mastodon_url": "",
+            "bluesky_url": "",
+            "linkedin_url": "",
+        },
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert not opened(profile.photo.name).getexif()
