@@ -69,8 +69,10 @@ def sign_in(page, base, username):
 
 
 def test_an_author_writes_illustrates_previews_and_publishes(
-    browser, live_server, make_user, tmp_path
+    browser, live_server, make_user, tmp_path, settings
 ):
+    # As if the newsletter had three confirmed subscribers: publishing must ask first.
+    settings.CLARION_SUBSCRIBER_COUNT = "tests.editor.test_publishing.confirmed_subscribers_three"
     make_user("ada", "Author")
     photo = tmp_path / "card.jpg"
     photo.write_bytes(jpeg_with_gps(1800, 1000))
@@ -130,9 +132,17 @@ def test_an_author_writes_illustrates_previews_and_publishes(
     preview_page.screenshot(path=str(tmp_path / "preview-1280.png"), full_page=True)
     preview_page.close()
 
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
     page.click("input[name=_publish]")
     page.locator(".messagelist", has_text="is published").wait_for()
     page.screenshot(path=str(tmp_path / "published-1280.png"), full_page=True)
+    assert questions == ["Publishing this post will email 3 subscribers. Go ahead?"]
     page.click("text=Revisions (3)")  # save draft, save for preview, publish
     page.locator("h2", has_text="Changes from").wait_for()
     page.screenshot(path=str(tmp_path / "revisions-1280.png"), full_page=True)

@@ -72,7 +72,7 @@ def test_it_publishes_without_emailing_when_unticked(author, announcements):
 
 def test_it_schedules_a_post_that_appears_once_due(author, client, announcements):
     c, _ = author
-    due = timezone.now() + timedelta(seconds=2)
+    due = timezone.now() + timedelta(seconds=3)
     response = c.post(ADD, post_form(title="Later", published_at=due, _schedule="Schedule"))
     assert response.status_code == 302
     post = Post.objects.get(title="Later")
