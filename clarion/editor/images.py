@@ -27,6 +27,8 @@ from .models import MediaItem
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 # Decoding a huge image takes memory in proportion to its pixels: refuse past this.
 MAX_PIXELS = 60_000_000
+# Originals larger than this (px, either side) are stored scaled down to it.
+MAX_STORED_SIDE = 2560
 # Metadata that may carry where and when a photo was taken, or by whom.
 PRIVATE_INFO = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc")
 
@@ -173,16 +175,22 @@ def store(upload, *, user=None, alt: str = "", item: MediaItem | None = None) ->
             renditions = []
         else:
             image = _without_metadata(checked.image)
+            # Like WordPress's "big image" threshold: nothing a page shows needs more, and
+            # every later step is cheaper on the smaller copy.
+            if max(image.size) > MAX_STORED_SIDE:
+                image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
             width, height = image.size
             saved.append(default_storage.save(f"{base}.{ext}", ContentFile(_encode(image, fmt))))
             renditions = []
-            for w in rendition_widths(width):
-                copy = image.copy()
-                if w < width:
-                    copy.thumbnail((w, round(height * w / width) or 1), Image.Resampling.LANCZOS)
-                name = default_storage.save(f"{base}-{w}w.{ext}", ContentFile(_encode(copy, fmt)))
+            # Largest first, each resized from the previous one rather than the original.
+            source = image
+            for w in reversed(rendition_widths(width)):
+                if w < source.width:
+                    size = (w, max(1, round(height * w / width)))
+                    source = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                name = default_storage.save(f"{base}-{w}w.{ext}", ContentFile(_encode(source, fmt)))
                 saved.append(name)
-                renditions.append([w, name])
+                renditions.insert(0, [w, name])
         item = item or MediaItem()
         item.file = saved[0]
         item.alt_text = alt.strip()[:300]
