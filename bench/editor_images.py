@@ -72,8 +72,10 @@ def main():
 
     letter = (Path(markdown.__file__).parent / "demo" / "open-letter.md").read_text()
     render = median_seconds(lambda: markdown.render(letter), runs=201)
-    print(f"live preview render of the reference letter ({len(letter)} bytes): "
-          f"{render * 1000:.2f} ms median of 201")
+    print(
+        f"live preview render of the reference letter ({len(letter)} bytes): "
+        f"{render * 1000:.2f} ms median of 201"
+    )
 
 
 if __name__ == "__main__":

@@ -153,6 +153,20 @@ class TestContributor:
         assert c.get(SETTINGS).status_code == 403
         assert c.get(USERS).status_code == 403
 
+    def test_it_deletes_own_drafts_but_not_published_posts(self, c, make_post):
+        own = Author.objects.get(user=self.user)
+        draft = make_post("Scrap", status=Post.Status.DRAFT, author=own)
+        live = make_post("Keep", author=own)
+        assert c.post(f"/admin/posts/post/{draft.pk}/delete/", {"post": "yes"}).status_code == 302
+        assert not Post.objects.filter(pk=draft.pk).exists()
+        assert c.post(f"/admin/posts/post/{live.pk}/delete/", {"post": "yes"}).status_code == 403
+        response = c.post(
+            "/admin/posts/post/",
+            {"action": "delete_selected", "_selected_action": [live.pk], "post": "yes"},
+        )
+        assert response.status_code == 403
+        assert Post.objects.filter(pk=live.pk).exists()
+
 
 class _NoUpload:
     cleaned_data = {}
