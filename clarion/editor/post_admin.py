@@ -191,11 +191,9 @@ class PostAdmin(admin.ModelAdmin):
         )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        site = SiteSettings.load()
         extra_context = {
             **(extra_context or {}),
             "may_publish": permissions.can_publish(request.user),
-            "site_time_zone": site.time_zone,
             "subscriber_count": subscriber_count(),
             "confirm_field": CONFIRM_FIELD,
             "pending_action": action_from(request.POST).name,

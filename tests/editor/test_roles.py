@@ -217,6 +217,11 @@ class TestEditor:
         self.user = make_user("edna", "Editor")
         return signed_in(self.user)
 
+    def test_its_editor_offers_authors_and_new_categories(self, c):
+        page = c.get(ADD).content.decode()
+        assert 'name="author"' in page and 'name="new_categories"' in page
+        assert 'name="_publish"' in page
+
     def test_it_sees_and_publishes_anyones_post(self, c, others_post):
         assert "Alice&#x27;s draft" in c.get("/admin/posts/post/").content.decode()
         response = c.post(
