@@ -1,46 +1,12 @@
 """An author writes, illustrates, previews and publishes a post in a real Chromium."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from clarion.posts.models import Post
 
 from .conftest import PASSWORD, jpeg_with_gps
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("Chromium is missing at /usr/bin/chromium (apt-get install chromium)")
-        pytest.skip("Chromium is not installed")
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's greenlet gives the test a context of its own, and Django's connections
-    # are context-local: close them on both sides so none is left open on the test
-    # database when it is dropped (PostgreSQL refuses to drop a database in use).
-    connections.close_all()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()
 
 
 def drop(page, name, data, mime, alt):
