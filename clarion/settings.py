@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clarion.posts.middleware.SiteLocaleMiddleware",
+    # Right after the generation is read: a hit skips dispatch, views and templates.
+    "clarion.lib.pagecache.PageCacheMiddleware",
     "clarion.posts.middleware.RedirectFallbackMiddleware",
 ]
 
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clarion.posts.context_processors.site",
+                "clarion.lib.pagecache.csrf_sentinel",
             ],
         },
     },
@@ -101,6 +104,14 @@ if config.env("CLARION_TEST_DATABASE_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = config.env("CLARION_TEST_DATABASE_NAME")
 
 CACHES = {"default": config.cache_settings(config.env("CLARION_CACHE_URL"))}
+
+# The page cache (docs/deploy.md): rendered public pages for anonymous readers.
+CLARION_PAGE_CACHE = config.envbool("CLARION_PAGE_CACHE", True)
+# How long a rendered page is kept at most (scheduled posts go live by the clock).
+CLARION_PAGE_CACHE_SECONDS = config.envint("CLARION_PAGE_CACHE_SECONDS", 300)
+# What browsers and CDNs are told: short, since a new post must show up quickly.
+CLARION_HTTP_MAX_AGE = config.envint("CLARION_HTTP_MAX_AGE", 60)
+CLARION_HTTP_STALE_SECONDS = config.envint("CLARION_HTTP_STALE_SECONDS", 60)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -1,0 +1,229 @@
+"""The page cache: rendered public pages, served to anonymous readers from the shared cache.
+
+Entries are keyed by the content generation (``request.content_generation``, read once per
+request by ``SiteLocaleMiddleware``), so any publish, edit, delete or settings change made
+through any process makes every page fresh on every process at once. Entries also expire
+after ``CLARION_PAGE_CACHE_SECONDS``, so a scheduled post that becomes visible by the clock
+alone shows up even before the worker's tick bumps the generation.
+
+Pages carry the subscribe form and so a CSRF token. Pages are rendered with a fixed
+sentinel in place of the token; each reader gets the sentinel replaced with a token of
+their own (``get_token``), so one reader's token is never served to another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.urls import Resolver404, resolve
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+# Exactly as long as a real masked token and alphanumeric like one, so nothing that
+# measures or escapes the token can tell them apart; it never occurs in real content.
+CSRF_SENTINEL = "cLaRiOnPaGeCaChECsRfSeNtInEl" + "0" * 36
+_SENTINEL_BYTES = CSRF_SENTINEL.encode()
+
+# Views whose output depends only on the content, the address and the query string.
+CACHEABLE_VIEWS = frozenset(
+    {
+        "posts:home",
+        "posts:home_page",
+        "posts:detail",
+        "posts:category",
+        "posts:category_page",
+        "posts:category_feed",
+        "posts:tag",
+        "posts:tag_page",
+        "posts:author",
+        "posts:author_page",
+        "posts:year",
+        "posts:year_page",
+        "posts:month",
+        "posts:month_page",
+        "posts:feed",
+        "posts:feed_atom",
+        "posts:robots",
+        "django.contrib.sitemaps.views.sitemap",
+    }
+)
+
+# Query parameters that links from newsletters and social networks add and no page reads;
+# dropped from the key so a crowd arriving with a unique fbclid each still hits the cache.
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid"})
+
+# Response headers the view sets that belong in the entry (the rest are set on the way out).
+_SKIPPED_HEADERS = frozenset(
+    {"content-length", "set-cookie", "vary", "cache-control", "etag", "last-modified"}
+)
+
+_STORED = "miss"
+_SERVED = "hit"
+
+
+@lru_cache(maxsize=4096)
+def cacheable_path(path_info: str) -> bool:
+    try:
+        match = resolve(path_info)
+    except Resolver404:
+        return False
+    return match.view_name in CACHEABLE_VIEWS
+
+
+@receiver(setting_changed)
+def _forget_resolved_paths(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        cacheable_path.cache_clear()
+
+
+def csrf_sentinel(request):
+    """Context processor: while a page is being rendered for the cache, ``{% csrf_token %}``
+    writes the sentinel (listed after Django's built-in csrf processor, so it wins)."""
+    if getattr(request, "_page_cache_rendering", False):
+        return {"csrf_token": CSRF_SENTINEL}
+    return {}
+
+
+def cache_key(request, generation: int) -> str:
+    query = request.META.get("QUERY_STRING", "")
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, v) for k, v in pairs if k not in TRACKING_PARAMS and not k.startswith("utm_")]
+        )
+    where = f"{request.get_host()}{request.path_info}?{query}"
+    return (
+        f"clarion:page:{generation}:"
+        + hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()
+    )
+
+
+class PageCacheMiddleware:
+    """Serve public pages to anonymous readers from the cache; mark staff pages private.
+
+    Placed right after ``SiteLocaleMiddleware`` (which reads the generation): a hit skips
+    URL dispatch, the view and the template, and still passes back out through the security,
+    CSRF-cookie and locale middleware like any other response.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method not in ("GET", "HEAD")
+            or not settings.CLARION_PAGE_CACHE
+            or not cacheable_path(request.path_info)
+        ):
+            return self.get_response(request)
+        if not self._anonymous(request):
+            response = self.get_response(request)
+            # Signed-in staff may see drafts in the sidebar, admin links…: never shared.
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+        if self._has_pending_messages(request):
+            return self.get_response(request)
+
+        key = cache_key(request, request.content_generation)
+        entry = cache.get(key)
+        state = _SERVED
+        if entry is None:
+            request._page_cache_rendering = True
+            try:
+                response = self.get_response(request)
+            finally:
+                request._page_cache_rendering = False
+            if not self._storable(request, response):
+                # Whatever the view rendered, a sentinel must never reach a reader.
+                if getattr(response, "content", None) and _SENTINEL_BYTES in response.content:
+                    response.content = response.content.replace(
+                        _SENTINEL_BYTES, get_token(request).encode()
+                    )
+                return response
+            entry = self._entry(response)
+            cache.set(key, entry, settings.CLARION_PAGE_CACHE_SECONDS)
+            state = _STORED
+        return self._serve(request, entry, state)
+
+    @staticmethod
+    def _anonymous(request) -> bool:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return True  # no session, so nobody is signed in: skip loading one
+        return not request.user.is_authenticated
+
+    @staticmethod
+    def _has_pending_messages(request) -> bool:
+        # A page shown after a form (e.g. "check your inbox") carries a one-off message.
+        if "messages" in request.COOKIES:
+            return True
+        session = getattr(request, "session", None)
+        return bool(
+            settings.SESSION_COOKIE_NAME in request.COOKIES and session and "_messages" in session
+        )
+
+    @staticmethod
+    def _storable(request, response) -> bool:
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return False
+        if "private" in response.get("Cache-Control", "") or "no-store" in response.get(
+            "Cache-Control", ""
+        ):
+            return False
+        session = getattr(request, "session", None)
+        return not (session is not None and session.modified)
+
+    @staticmethod
+    def _entry(response) -> tuple:
+        body = response.content
+        headers = tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in _SKIPPED_HEADERS
+        )
+        etag = f'W/"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+        return (body, headers, etag, time.time(), _SENTINEL_BYTES in body)
+
+    def _serve(self, request, entry: tuple, state: str) -> HttpResponse:
+        body, headers, etag, stored_at, has_token = entry
+        sets_cookie = False
+        if has_token:
+            # A reader who already has a CSRF cookie gets a token for it and no new
+            # cookie, so the response stays shareable per cookie; a new reader gets one.
+            had_cookie = "CSRF_COOKIE" in request.META and not request.META.get(
+                "CSRF_COOKIE_NEEDS_UPDATE"
+            )
+            body = body.replace(_SENTINEL_BYTES, get_token(request).encode())
+            if had_cookie:
+                request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+            else:
+                sets_cookie = True
+        response = HttpResponse(body)
+        for name, value in headers:
+            response.headers[name] = value
+        response.headers["ETag"] = etag
+        response.headers["Last-Modified"] = http_date(int(stored_at))
+        max_age = settings.CLARION_HTTP_MAX_AGE
+        if sets_cookie:
+            response.headers["Cache-Control"] = f"private, max-age={max_age}"
+        else:
+            response.headers["Cache-Control"] = (
+                f"public, max-age={max_age}, "
+                f"stale-while-revalidate={settings.CLARION_HTTP_STALE_SECONDS}"
+            )
+        if has_token:
+            response.headers["Vary"] = "Cookie"
+        response.headers["X-Clarion-Cache"] = state
+        if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
+            return get_conditional_response(
+                request, etag=etag, last_modified=int(stored_at), response=response
+            )
+        return response
