@@ -2,6 +2,7 @@
 
 import gzip
 import re
+import shutil
 import urllib.request
 from pathlib import Path
 
@@ -15,8 +16,11 @@ pytestmark = pytest.mark.slow
 SOURCE_CSS = Path(__file__).resolve().parents[2] / "clarion/theme/static/clarion/site.css"
 
 
-@pytest.fixture
-def server(tmp_path, data_dir):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, collected_static):
+    tmp_path = tmp_path_factory.mktemp("serve")
+    data_dir = tmp_path / "data"
+    shutil.copytree(collected_static, data_dir / "static")
     port = free_port()
     log = tmp_path / "serve.log"
     env = clarion_env(data_dir, CLARION_SITE_URL=f"http://127.0.0.1:{port}")
