@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so a hit skips sessions, auth, dispatch, views and templates (docs/deploy.md).
+    "clarion.lib.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,8 +59,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clarion.posts.middleware.SiteLocaleMiddleware",
-    # Right after the generation is read: a hit skips dispatch, views and templates.
-    "clarion.lib.pagecache.PageCacheMiddleware",
     "clarion.posts.middleware.RedirectFallbackMiddleware",
 ]
 
@@ -98,6 +98,9 @@ else:
                 " PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # Reopening the file and re-running the PRAGMAs cost more than a page-cache
+            # hit does; keep each thread's connection, as for PostgreSQL.
+            "CONN_MAX_AGE": 600,
         }
     }
 if config.env("CLARION_TEST_DATABASE_NAME"):

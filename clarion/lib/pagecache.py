@@ -1,7 +1,6 @@
 """The page cache: rendered public pages, served to anonymous readers from the shared cache.
 
-Entries are keyed by the content generation (``request.content_generation``, read once per
-request by ``SiteLocaleMiddleware``), so any publish, edit, delete or settings change made
+Entries are keyed by the content generation (one row, read once per request), so any publish, edit, delete or settings change made
 through any process makes every page fresh on every process at once. Entries also expire
 after ``CLARION_PAGE_CACHE_SECONDS``, so a scheduled post that becomes visible by the clock
 alone shows up even before the worker's tick bumps the generation.
@@ -14,19 +13,29 @@ their own (``get_token``), so one reader's token is never served to another.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from functools import lru_cache
+from importlib import import_module
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    CsrfViewMiddleware,
+    get_token,
+)
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+
+from clarion.posts.middleware import current_generation
 
 # Exactly as long as a real masked token and alphanumeric like one, so nothing that
 # measures or escapes the token can tell them apart; it never occurs in real content.
@@ -61,13 +70,43 @@ CACHEABLE_VIEWS = frozenset(
 # dropped from the key so a crowd arriving with a unique fbclid each still hits the cache.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid"})
 
-# Response headers the view sets that belong in the entry (the rest are set on the way out).
+# Response headers that are not part of the stored page: per reader, or set when serving.
 _SKIPPED_HEADERS = frozenset(
-    {"content-length", "set-cookie", "vary", "cache-control", "etag", "last-modified"}
+    {"content-length", "set-cookie", "vary", "cache-control", "etag", "last-modified", "date"}
 )
 
 _STORED = "miss"
 _SERVED = "hit"
+
+
+_CHARS = CSRF_ALLOWED_CHARS
+_INDEX = {c: i for i, c in enumerate(_CHARS)}
+# Random bytes at or above this would favour the first characters: they are dropped.
+_UNBIASED = 256 - 256 % len(_CHARS)
+
+
+def _random_csrf_string() -> str:
+    """What ``django.middleware.csrf._get_new_csrf_string`` returns (32 of the 62 allowed
+    characters, uniformly from the OS's CSPRNG), from one ``os.urandom`` call instead of
+    64 ``SystemRandom.choice`` calls: that was a third of a cache hit's time."""
+    chars: list[str] = []
+    while len(chars) < CSRF_SECRET_LENGTH:
+        chars += [_CHARS[b % len(_CHARS)] for b in os.urandom(48) if b < _UNBIASED]
+    return "".join(chars[:CSRF_SECRET_LENGTH])
+
+
+def csrf_token(request) -> str:
+    """``django.middleware.csrf.get_token`` for a request CsrfViewMiddleware has read:
+    the same masked format (mask + secret ciphered by it), checked by the same middleware
+    (the tests post forms with these tokens); a new reader gets a new secret and cookie."""
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:
+        secret = _random_csrf_string()
+        request.META["CSRF_COOKIE"] = secret
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask = _random_csrf_string()
+    n = len(_CHARS)
+    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % n] for x, y in zip(secret, mask))
 
 
 @lru_cache(maxsize=4096)
@@ -110,13 +149,17 @@ def cache_key(request, generation: int) -> str:
 class PageCacheMiddleware:
     """Serve public pages to anonymous readers from the cache; mark staff pages private.
 
-    Placed right after ``SiteLocaleMiddleware`` (which reads the generation): a hit skips
-    URL dispatch, the view and the template, and still passes back out through the security,
-    CSRF-cookie and locale middleware like any other response.
+    Placed right after the security and static-file middleware, so a hit costs one query
+    (the content generation) and skips sessions, authentication, URL dispatch, the view and
+    the templates. The headers the inner middleware added to the page when it was rendered
+    (X-Frame-Options, Content-Language, …) are stored with it and replayed; the CSRF cookie
+    is handled here, through ``CsrfViewMiddleware``'s own hooks.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.csrf = CsrfViewMiddleware(get_response)
+        self.sessions = import_module(settings.SESSION_ENGINE).SessionStore
 
     def __call__(self, request):
         if (
@@ -125,15 +168,19 @@ class PageCacheMiddleware:
             or not cacheable_path(request.path_info)
         ):
             return self.get_response(request)
-        if not self._anonymous(request):
+        session = self._session(request)
+        if session is not None and session.get(SESSION_KEY):
             response = self.get_response(request)
             # Signed-in staff may see drafts in the sidebar, admin links…: never shared.
             patch_cache_control(response, private=True, no_store=True)
             return response
-        if self._has_pending_messages(request):
+        if "messages" in request.COOKIES or (session is not None and "_messages" in session):
+            # A page shown after a form (e.g. "check your inbox") carries a one-off message.
             return self.get_response(request)
 
-        key = cache_key(request, request.content_generation)
+        # SiteLocaleMiddleware reuses this instead of reading it again.
+        request.content_generation = generation = current_generation()
+        key = cache_key(request, generation)
         entry = cache.get(key)
         state = _SERVED
         if entry is None:
@@ -148,35 +195,24 @@ class PageCacheMiddleware:
                     response.content = response.content.replace(
                         _SENTINEL_BYTES, get_token(request).encode()
                     )
+                    self.csrf.process_response(request, response)
                 return response
             entry = self._entry(response)
             cache.set(key, entry, settings.CLARION_PAGE_CACHE_SECONDS)
             state = _STORED
         return self._serve(request, entry, state)
 
-    @staticmethod
-    def _anonymous(request) -> bool:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            return True  # no session, so nobody is signed in: skip loading one
-        return not request.user.is_authenticated
-
-    @staticmethod
-    def _has_pending_messages(request) -> bool:
-        # A page shown after a form (e.g. "check your inbox") carries a one-off message.
-        if "messages" in request.COOKIES:
-            return True
-        session = getattr(request, "session", None)
-        return bool(
-            settings.SESSION_COOKIE_NAME in request.COOKIES and session and "_messages" in session
-        )
+    def _session(self, request):
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        # No session cookie, so nobody is signed in: nothing to load.
+        return self.sessions(key) if key else None
 
     @staticmethod
     def _storable(request, response) -> bool:
         if response.status_code != 200 or response.streaming or response.cookies:
             return False
-        if "private" in response.get("Cache-Control", "") or "no-store" in response.get(
-            "Cache-Control", ""
-        ):
+        control = response.get("Cache-Control", "")
+        if "private" in control or "no-store" in control:
             return False
         session = getattr(request, "session", None)
         return not (session is not None and session.modified)
@@ -190,18 +226,22 @@ class PageCacheMiddleware:
             if name.lower() not in _SKIPPED_HEADERS
         )
         etag = f'W/"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-        return (body, headers, etag, time.time(), _SENTINEL_BYTES in body)
+        return (body, headers, etag, int(time.time()), _SENTINEL_BYTES in body)
 
     def _serve(self, request, entry: tuple, state: str) -> HttpResponse:
         body, headers, etag, stored_at, has_token = entry
         sets_cookie = False
         if has_token:
+            # Read the reader's CSRF cookie as CsrfViewMiddleware does (a no-op when it
+            # already has, on a miss).
+            if "CSRF_COOKIE" not in request.META:
+                self.csrf.process_request(request)
             # A reader who already has a CSRF cookie gets a token for it and no new
             # cookie, so the response stays shareable per cookie; a new reader gets one.
             had_cookie = "CSRF_COOKIE" in request.META and not request.META.get(
                 "CSRF_COOKIE_NEEDS_UPDATE"
             )
-            body = body.replace(_SENTINEL_BYTES, get_token(request).encode())
+            body = body.replace(_SENTINEL_BYTES, csrf_token(request).encode())
             if had_cookie:
                 request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
             else:
@@ -210,7 +250,7 @@ class PageCacheMiddleware:
         for name, value in headers:
             response.headers[name] = value
         response.headers["ETag"] = etag
-        response.headers["Last-Modified"] = http_date(int(stored_at))
+        response.headers["Last-Modified"] = http_date(stored_at)
         max_age = settings.CLARION_HTTP_MAX_AGE
         if sets_cookie:
             response.headers["Cache-Control"] = f"private, max-age={max_age}"
@@ -223,7 +263,9 @@ class PageCacheMiddleware:
             response.headers["Vary"] = "Cookie"
         response.headers["X-Clarion-Cache"] = state
         if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
-            return get_conditional_response(
-                request, etag=etag, last_modified=int(stored_at), response=response
+            response = get_conditional_response(
+                request, etag=etag, last_modified=stored_at, response=response
             )
+        if sets_cookie:
+            self.csrf.process_response(request, response)
         return response

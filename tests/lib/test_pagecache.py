@@ -34,6 +34,10 @@ def test_it_serves_the_second_anonymous_request_from_the_cache(
     assert second.status_code == 200
     assert second["X-Clarion-Cache"] == "hit"
     assert "An open letter" in second.content.decode()
+    # Headers that the middleware inside the cache added when the page was rendered.
+    assert second["X-Frame-Options"] == "DENY"
+    assert second["Content-Language"] == "en-gb"
+    assert second["X-Content-Type-Options"] == "nosniff"
 
 
 def test_it_shows_a_new_post_on_the_cached_home_page_at_once(client, letter, make_post):
