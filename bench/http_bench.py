@@ -1,6 +1,7 @@
 """HTTP serving benchmark: Clarion (page cache off and on) against nginx serving a static file.
 
-    bench/http.sh   (or: .venv/bin/python bench/http_bench.py) [--runs 3] [--duration 10] [--posts 1000]
+    bench/http.sh [--runs 3] [--duration 10] [--posts 1000]
+    (or: .venv/bin/python bench/http_bench.py …)
 
 Starts Clarion with production settings (DEBUG off, collectstatic done) on SQLite in a fresh
 data folder: `clarion serve --demo` loads the reference letter, then bench/make_posts.py adds

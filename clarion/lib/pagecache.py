@@ -1,7 +1,8 @@
 """The page cache: rendered public pages, served to anonymous readers from the shared cache.
 
-Entries are keyed by the content generation (one row, read once per request), so any publish, edit, delete or settings change made
-through any process makes every page fresh on every process at once. Entries also expire
+Entries are keyed by the content generation (one row, read once per request), so any
+publish, edit, delete or settings change made through any process makes every page fresh on
+every process at once. Entries also expire
 after ``CLARION_PAGE_CACHE_SECONDS``, so a scheduled post that becomes visible by the clock
 alone shows up even before the worker's tick bumps the generation.
 
@@ -106,7 +107,8 @@ def csrf_token(request) -> str:
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = _random_csrf_string()
     n = len(_CHARS)
-    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % n] for x, y in zip(secret, mask))
+    pairs = zip(secret, mask, strict=True)
+    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % n] for x, y in pairs)
 
 
 @lru_cache(maxsize=4096)
