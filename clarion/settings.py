@@ -144,7 +144,8 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(config.env("CLARION_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: MEDIA_ROOT, or S3-compatible storage for several machines (docs/deploy.md).
+    "default": config.media_storage(config.env("CLARION_MEDIA_STORAGE_URL")),
     "staticfiles": {
         # Hashed names + gzip/brotli copies; whitenoise then serves them with
         # far-future cache headers (collectstatic runs in `clarion serve`).
