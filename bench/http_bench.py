@@ -149,6 +149,8 @@ def measure_clarion(data: Path, label: str, duration: int, **env) -> dict:
 
 
 def main() -> None:
+    # A SIGTERM ends the benchmark through the `finally` blocks, which stop nginx and Clarion.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)

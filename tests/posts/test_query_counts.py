@@ -63,9 +63,9 @@ def test_it_renders_a_post_page_in_a_fixed_number_of_queries(
     assert 'class="widget author-box"' in page and "Alice Author" in page
 
 
-# generation; count; page of posts; their categories; the site's author; recent posts
-HOME_QUERIES = 6
-# generation; category; count; page of posts; their categories; site's author; recent posts
-CATEGORY_QUERIES = 7
+# generation; count; the page's ids; its posts; their categories; site's author; recent posts
+HOME_QUERIES = 7
+# generation; category; count; ids; posts; their categories; site's author; recent posts
+CATEGORY_QUERIES = 8
 # generation; post; its categories; its tags; previous; next; recent posts
 POST_QUERIES = 7
