@@ -14,6 +14,7 @@ their own (``get_token``), so one reader's token is never served to another.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from functools import lru_cache
@@ -37,6 +38,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from clarion.posts.middleware import current_generation
+
+log = logging.getLogger(__name__)
 
 # Exactly as long as a real masked token and alphanumeric like one, so nothing that
 # measures or escapes the token can tell them apart; it never occurs in real content.
@@ -183,16 +186,18 @@ class PageCacheMiddleware:
         # SiteLocaleMiddleware reuses this instead of reading it again.
         request.content_generation = generation = current_generation()
         key = cache_key(request, generation)
-        entry = cache.get(key)
+        try:
+            entry = cache.get(key)
+        except Exception:
+            # A cache that is down (Redis restarting) costs renders, never an error page.
+            log.warning("page cache unavailable; rendering %s", request.path, exc_info=True)
+            return self._render_uncached(request)
         state = _SERVED
         if entry is None:
-            request._page_cache_rendering = True
-            try:
-                response = self.get_response(request)
-            finally:
-                request._page_cache_rendering = False
+            response = self._render_with_sentinel(request)
             if not self._storable(request, response):
-                # Whatever the view rendered, a sentinel must never reach a reader.
+                # A 404 page, say: it has the form too, and a sentinel must never reach a
+                # reader.
                 if getattr(response, "content", None) and _SENTINEL_BYTES in response.content:
                     response.content = response.content.replace(
                         _SENTINEL_BYTES, get_token(request).encode()
@@ -200,9 +205,23 @@ class PageCacheMiddleware:
                     self.csrf.process_response(request, response)
                 return response
             entry = self._entry(response)
-            cache.set(key, entry, settings.CLARION_PAGE_CACHE_SECONDS)
+            try:
+                cache.set(key, entry, settings.CLARION_PAGE_CACHE_SECONDS)
+            except Exception:
+                log.warning("page cache unavailable; not storing %s", request.path, exc_info=True)
             state = _STORED
         return self._serve(request, entry, state)
+
+    def _render_with_sentinel(self, request):
+        request._page_cache_rendering = True
+        try:
+            return self.get_response(request)
+        finally:
+            request._page_cache_rendering = False
+
+    def _render_uncached(self, request):
+        # The view runs normally: {% csrf_token %} calls get_token as on any other page.
+        return self.get_response(request)
 
     def _session(self, request):
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)

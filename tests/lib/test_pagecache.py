@@ -186,3 +186,25 @@ def test_it_serves_every_request_fresh_when_turned_off(client, letter, settings)
     response = client.get("/")
     assert "X-Clarion-Cache" not in response
     assert CSRF_SENTINEL not in response.content.decode()
+
+
+def test_it_renders_pages_when_the_cache_is_down(client, letter, settings):
+    # Nothing listens on this port (within the range these tests may use).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:8599/0",
+        }
+    }
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "An open letter" in response.content.decode()
+    assert "X-Clarion-Cache" not in response
+    assert CSRF_SENTINEL not in response.content.decode()
+
+
+def test_it_gives_a_404_page_a_real_token(client, letter):
+    response = client.get("/2020/01/01/no-such-letter/")
+    assert response.status_code == 404
+    assert CSRF_SENTINEL not in response.content.decode()
+    assert len(_token(response)) == 64
