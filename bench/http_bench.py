@@ -23,6 +23,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -94,8 +95,16 @@ def get(url: str) -> bytes:
         return response.read()
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 class Clarion:
     def __init__(self, data: Path, *args: str, **env):
+        # A server left over from an earlier start would answer instead: measure nothing.
+        if not port_is_free(CLARION_PORT):
+            raise SystemExit(f"127.0.0.1:{CLARION_PORT} is already in use")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -116,6 +125,11 @@ class Clarion:
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while not port_is_free(CLARION_PORT):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Clarion still answers on {CLARION_PORT} after stopping")
+            time.sleep(0.2)
 
 
 def wrk(url: str, *, duration: int, connections: int = 16, latency: bool = False) -> dict:

@@ -86,6 +86,9 @@ class Command(BaseCommand):
                     "--blocking-threads",
                     str(threads),
                     "--no-ws",
+                    # A worker still busy 20 s after SIGTERM is killed by granian itself.
+                    "--workers-kill-timeout",
+                    "20",
                     "--log-level",
                     "warning",
                     "clarion.wsgi:application",
@@ -124,7 +127,10 @@ class Command(BaseCommand):
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                # The whole group: granian's own worker processes must not outlive it,
+                # still holding the port.
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         if exit_code:
             raise SystemExit(exit_code)
 
