@@ -14,7 +14,7 @@ from email.message import Message
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# The range of ports these tests may bind (see tests/README in the task brief).
+# The ports these tests may bind; nothing else on the machine is expected to use them.
 PORTS = range(8500, 8600)
 
 
