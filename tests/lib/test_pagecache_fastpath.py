@@ -16,9 +16,20 @@ VARIABLE = {"date", "server", "set-cookie", "etag", "last-modified", "content-le
 
 @pytest.fixture
 def application():
+    from django.core import signals
+    from django.db import close_old_connections
+
     from clarion.wsgi import application
 
-    return application
+    # As Django's test client does: closing "old" connections at the end of a request
+    # would close the one holding the test's transaction (on PostgreSQL).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def call(application, path="/", method="GET", **headers):
