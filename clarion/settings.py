@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so a hit skips sessions, auth, dispatch, views and templates (docs/deploy.md).
+    "clarion.lib.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clarion.posts.context_processors.site",
+                "clarion.lib.pagecache.csrf_sentinel",
             ],
         },
     },
@@ -95,12 +98,23 @@ else:
                 " PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # Reopening the file and re-running the PRAGMAs cost more than a page-cache
+            # hit does; keep each thread's connection, as for PostgreSQL.
+            "CONN_MAX_AGE": 600,
         }
     }
 if config.env("CLARION_TEST_DATABASE_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = config.env("CLARION_TEST_DATABASE_NAME")
 
 CACHES = {"default": config.cache_settings(config.env("CLARION_CACHE_URL"))}
+
+# The page cache (docs/deploy.md): rendered public pages for anonymous readers.
+CLARION_PAGE_CACHE = config.envbool("CLARION_PAGE_CACHE", True)
+# How long a rendered page is kept at most (scheduled posts go live by the clock).
+CLARION_PAGE_CACHE_SECONDS = config.envint("CLARION_PAGE_CACHE_SECONDS", 300)
+# What browsers and CDNs are told: short, since a new post must show up quickly.
+CLARION_HTTP_MAX_AGE = config.envint("CLARION_HTTP_MAX_AGE", 60)
+CLARION_HTTP_STALE_SECONDS = config.envint("CLARION_HTTP_STALE_SECONDS", 60)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -130,7 +144,8 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(config.env("CLARION_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: MEDIA_ROOT, or S3-compatible storage for several machines (docs/deploy.md).
+    "default": config.media_storage(config.env("CLARION_MEDIA_STORAGE_URL")),
     "staticfiles": {
         # Hashed names + gzip/brotli copies; whitenoise then serves them with
         # far-future cache headers (collectstatic runs in `clarion serve`).

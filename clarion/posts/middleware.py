@@ -1,5 +1,6 @@
 import time
 
+from django.db import connection
 from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
 
@@ -8,6 +9,23 @@ from .models import ContentGeneration, Redirect, SiteSettings
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
 _cached_site: tuple[int, SiteSettings] | None = None
+
+
+_GENERATION_SQL: str | None = None
+
+
+def current_generation() -> int:
+    """``ContentGeneration.current()`` without the ORM: it runs on every request, and
+    building the query cost more than the rest of a page-cache hit."""
+    global _GENERATION_SQL
+    if _GENERATION_SQL is None:
+        qn = connection.ops.quote_name
+        table = ContentGeneration._meta.db_table
+        _GENERATION_SQL = f"SELECT {qn('value')} FROM {qn(table)} WHERE {qn('id')} = 1"
+    with connection.cursor() as cursor:
+        cursor.execute(_GENERATION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 class SiteLocaleMiddleware:
@@ -19,7 +37,10 @@ class SiteLocaleMiddleware:
 
     def __call__(self, request):
         global _cached_site
-        generation = ContentGeneration.current()
+        # The page cache may have read it already for this request.
+        generation = getattr(request, "content_generation", None)
+        if generation is None:
+            generation = current_generation()
         if _cached_site is None or _cached_site[0] != generation:
             _cached_site = (generation, SiteSettings.fetch())
         site = _cached_site[1]
