@@ -230,6 +230,9 @@ CLARION_HEALTH_EMAIL_MAX_AGE = config.envint("CLARION_HEALTH_EMAIL_MAX_AGE", 0)
 CLARION_BACKUP_EVERY = config.env("CLARION_BACKUP_EVERY")
 CLARION_BACKUP_KEEP = config.envint("CLARION_BACKUP_KEEP", 7)
 CLARION_BACKUP_DIR = Path(config.env("CLARION_BACKUP_DIR", str(DATA_DIR / "backups")))
+# Models ("app_label.model") left out of backups and exports besides the built-in list in
+# clarion.ops.sitedata (sessions, throttle windows, heartbeats, task results).
+CLARION_BACKUP_EXCLUDE: list[str] = []
 
 CLARION_ACCESS_LOG = config.envbool("CLARION_ACCESS_LOG", True)
 _log_format = config.env("CLARION_LOG_FORMAT", "plain").lower()
