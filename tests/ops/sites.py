@@ -114,7 +114,8 @@ with transaction.atomic():
     now = timezone.now()
     for i in range(12):
         post = Post(
-            title=f"Post {i} – ünïcode", body=f"Body **{i}**\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |",
+            title=f"Post {i} – ünïcode",
+            body=f"Body **{i}**\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |",
             status=Post.Status.DRAFT if i == 11 else Post.Status.PUBLISHED,
             published_at=None if i == 11 else now - timedelta(days=i), author=author,
         )
