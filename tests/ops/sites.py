@@ -20,7 +20,11 @@ SETUP = (
 
 
 def site_env(data_dir: Path, database_url: str | None = None, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARION_", "DATABASE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLARION_", "DATABASE_", "DJANGO_ALLOW_ASYNC"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="clarion.settings",
         CLARION_DATA_DIR=str(data_dir),
