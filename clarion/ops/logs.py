@@ -19,7 +19,7 @@ REDACTED = "[redacted]"
 _PATTERNS = [
     # Addresses, including percent-encoded ones from query strings (a%40b.org).
     (
-        re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+        re.compile(r"[A-Za-z0-9._%+'-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
         "[email]",
     ),
     # Secret path segments: /subscribe/confirm/<token>/, /unsubscribe/<token>/ and any
