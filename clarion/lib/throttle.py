@@ -22,8 +22,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.shortcuts import render
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -116,18 +115,28 @@ class Throttle:
         from clarion.ops.models import ThrottleCounter
 
         start = datetime.fromtimestamp(window, UTC)
-        rows = ThrottleCounter.objects.filter(scope=self.scope, client=key, window_start=start)
-        with transaction.atomic():
-            if not rows.update(hits=F("hits") + 1):
-                try:
-                    with transaction.atomic():
-                        ThrottleCounter.objects.create(
-                            scope=self.scope, client=key, window_start=start, hits=1
-                        )
-                    return 1
-                except IntegrityError:  # another process created it first
-                    rows.update(hits=F("hits") + 1)
-            return rows.values_list("hits", flat=True).get()
+        # One statement in the common case: count and read back atomically (SQLite 3.35+
+        # and PostgreSQL both support UPDATE … RETURNING).
+        sql = (
+            f"UPDATE {ThrottleCounter._meta.db_table} SET hits = hits + 1 "
+            "WHERE scope = %s AND client = %s AND window_start = %s RETURNING hits"
+        )
+        params = [self.scope, key, connection.ops.adapt_datetimefield_value(start)]
+        for _ in range(2):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            if row:
+                return row[0]
+            try:
+                with transaction.atomic():
+                    ThrottleCounter.objects.create(
+                        scope=self.scope, client=key, window_start=start, hits=1
+                    )
+                return 1
+            except IntegrityError:  # another process created it first: count again
+                continue
+        raise RuntimeError("throttle counter vanished twice")  # pragma: no cover
 
 
 def forget_old_windows() -> int:
