@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -182,12 +184,18 @@ SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 # Nothing from other sites: scripts carry a nonce (request.csp_nonce / CSP_NONCE in
 # templates), uploaded images may come from CLARION_MEDIA_HOST when media lives elsewhere.
 _media_host = config.env("CLARION_MEDIA_HOST")
+# Markdown tables align cells with style="text-align:…" attributes: allow exactly those three
+# (CSP 'unsafe-hashes'), and no other inline style.
+_cell_styles = [
+    f"'sha256-{base64.b64encode(hashlib.sha256(v.encode()).digest()).decode()}'"
+    for v in ("text-align:left", "text-align:center", "text-align:right")
+]
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/admin/"] if config.envbool("CLARION_CSP_SKIP_ADMIN") else [],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        "style-src": [SELF, "'unsafe-hashes'", *_cell_styles],
         "img-src": [SELF, "data:", *([_media_host] if _media_host else [])],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -15,7 +15,7 @@ def test_it_sends_a_strict_content_security_policy_with_a_nonce(client, demo_sit
         )
         assert policy["default-src"] == "'self'"
         assert re.fullmatch(r"'self' 'nonce-[A-Za-z0-9+/=]{20,}'", policy["script-src"])
-        assert policy["style-src"] == "'self'"
+        assert policy["style-src"].startswith("'self' 'unsafe-hashes' 'sha256-")
         assert policy["img-src"] == "'self' data:"
         assert policy["frame-ancestors"] == "'none'"
         assert policy["form-action"] == "'self'"
