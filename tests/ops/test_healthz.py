@@ -1,12 +1,7 @@
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -15,7 +10,7 @@ from django.utils import timezone
 from clarion.ops import jobs
 from clarion.ops.models import WorkerHeartbeat
 
-from .sites import clarion, site_env
+from .sites import SETUP, clarion, site_env
 
 
 def test_it_is_unhealthy_until_a_worker_has_been_seen(client, db):
@@ -97,23 +92,29 @@ def test_it_answers_503_with_json_when_the_database_is_down(tmp_path):
     assert json.loads(body)["database"] is False
 
 
-def free_port() -> int:
-    for port in range(8650, 8700):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8650-8699")
+POLL = """
+import json, sys, time
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+for wanted in (200, 503):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = client.get("/healthz")
+        if response.status_code == wanted:
+            break
+        time.sleep(0.2)
+    print("HEALTH", response.status_code, response.content.decode(), flush=True)
+    sys.stdin.readline()  # the test says when to look for the next state
+"""
 
 
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
+def health_line(poller):
+    """The poller's next report (log lines share its stdout)."""
+    for _ in range(1000):
+        line = poller.stdout.readline()
+        if line.startswith("HEALTH ") or not line:
+            return line.removeprefix("HEALTH ").split(" ", 1)
+    raise AssertionError("no report from the poller")
 
 
 @pytest.mark.slow
@@ -121,51 +122,35 @@ def test_it_turns_503_when_the_worker_process_dies(tmp_path):
     site = tmp_path / "site"
     clarion(site, "manage", "migrate", "-v0")
     env = site_env(site, CLARION_TICK_SECONDS=1, CLARION_HEALTH_WORKER_MAX_AGE=3)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--no-worker", "--port", str(port)]
-        + ["--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     worker = subprocess.Popen(
         [sys.executable, "-m", "clarion", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/healthz"
+    poller = subprocess.Popen(
+        [sys.executable, "-c", SETUP + POLL],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        status, body = None, None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                status, body = get(url)
-            except (urllib.error.URLError, ConnectionError, OSError):
-                status = None
-            if status == 200:
-                break
-            time.sleep(0.3)
-        assert status == 200, body
+        status, body = health_line(poller)
+        assert status == "200", body
+        body = json.loads(body)
         assert body["database"] is True and body["queue_depth"] == 0
 
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            status, body = get(url)
-            if status == 503:
-                break
-            time.sleep(0.5)
-        assert status == 503
+        poller.stdin.write("next\n")
+        poller.stdin.flush()
+        status, body = health_line(poller)
+        assert status == "503", body
+        body = json.loads(body)
         assert body["problems"] == ["worker"] and body["worker_seen_seconds_ago"] > 3
     finally:
-        if worker.poll() is None:
-            worker.kill()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        for process in (worker, poller):
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
