@@ -111,6 +111,13 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--flood", type=int, default=5_000, help="POSTs from one address")
+    parser.add_argument("--flooders", type=int, default=8, help="connections of the flooder")
+    parser.add_argument(
+        "--reference-seconds",
+        type=float,
+        default=10,
+        help="first, the same clients fetch a static file (WhiteNoise) for this long",
+    )
     parser.add_argument("--database-url", default="", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
     seconds = min(args.seconds, 60)
@@ -145,7 +152,25 @@ def main() -> int:
                     print("server did not start", file=sys.stderr)
                     return 1
                 time.sleep(0.3)
-        result = run(args.port, post_urls, seconds, limit, args.connections, args.flood)
+        reference = run(
+            args.port,
+            ["/static/clarion/site.css"],
+            min(args.reference_seconds, 20),
+            limit,
+            args.connections,
+            0,
+            0,
+            mix=False,
+        )
+        result = run(
+            args.port, post_urls, seconds, limit, args.connections, args.flood, args.flooders
+        )
+        result["reference_static_file"] = {
+            k: reference[k] for k in ("requests", "requests_per_second", "latency_ms")
+        }
+        result["ratio_to_static_file"] = round(
+            result["requests_per_second"] / reference["requests_per_second"], 3
+        )
         subscribers = int(python(site, COUNT_SUBSCRIBERS, args.database_url or None))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -174,7 +199,7 @@ def main() -> int:
     return 0
 
 
-def run(port, post_urls, seconds, limit, connections, flood) -> dict:
+def run(port, post_urls, seconds, limit, connections, flood, flooders, mix=True) -> dict:
     counter = itertools.count()
     subscriber_ids = itertools.count()
     flood_left = itertools.count()
@@ -182,11 +207,11 @@ def run(port, post_urls, seconds, limit, connections, flood) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
-    pages = ["/", "/page/2/", "/feed/", "/category/topic-1/", *post_urls]
+    pages = ["/", "/page/2/", "/feed/", "/category/topic-1/", *post_urls] if mix else post_urls
     words = ["rights", "letter", "government", "urge", "statement", "korea", "zzz"]
 
     def worker(n):
-        flooder = n == 0  # one connection is the abuser
+        flooder = n < flooders  # these connections are one abusive address
         client = Client(port, FLOOD_ADDRESS if flooder else f"198.51.100.{n}")
         rng = random.Random(n)
         while time.monotonic() < stop_at and next(counter) < limit:
@@ -195,7 +220,7 @@ def run(port, post_urls, seconds, limit, connections, flood) -> dict:
                     break
                 kind = "flood"
             else:
-                roll = rng.random()
+                roll = rng.random() if mix else 0
                 kind = "page" if roll < 0.7 else "search" if roll < 0.85 else "subscribe"
             started = time.perf_counter()
             try:

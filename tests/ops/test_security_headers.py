@@ -96,6 +96,7 @@ def test_it_passes_the_deploy_check_with_an_https_site_url(tmp_path):
             "django.setup(); from django.conf import settings as s;"
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
             " s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SECURE_SSL_REDIRECT,"
+            " s.CSRF_COOKIE_HTTPONLY,"
             " s.SECURE_HSTS_SECONDS > 0, s.DEBUG)",
         ],
         env=env,
@@ -103,7 +104,17 @@ def test_it_passes_the_deploy_check_with_an_https_site_url(tmp_path):
         text=True,
         timeout=60,
     )
-    assert shown.stdout.split() == ["True", "True", "True", "Lax", "Lax", "True", "True", "False"]
+    assert shown.stdout.split() == [
+        "True",
+        "True",
+        "True",
+        "Lax",
+        "Lax",
+        "True",
+        "True",
+        "True",
+        "False",
+    ]
 
 
 def test_it_fails_the_deploy_check_over_plain_http(tmp_path):
