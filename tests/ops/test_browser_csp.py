@@ -69,6 +69,11 @@ def served(tmp_path_factory):
                     raise
                 time.sleep(0.3)
         table_url = python(site, TABLE_POST).strip()  # after --demo, which needs an empty site
+        python(
+            site,
+            "from django.contrib.auth.models import User\n"
+            "User.objects.create_superuser('ops-admin', '', 'a-long-test-password-9')\n",
+        )
         yield {"base": base, "table_url": base + table_url}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -127,3 +132,16 @@ def test_it_hands_a_share_over_to_the_readers_mastodon_server(page, served):
     page.wait_for_url("https://mastodon.example/share?**", timeout=10_000)
     assert "Read+this" in page.url or "Read%20this" in page.url
     assert not [m for m in page.console_messages_seen if "Content Security Policy" in m]
+
+
+def test_it_keeps_the_admin_working_under_the_policy(page, served):
+    base = served["base"]
+    page.goto(base + "/admin/login/")
+    page.fill("#id_username", "ops-admin")
+    page.fill("#id_password", "a-long-test-password-9")
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/admin/")
+    for path in ("/admin/", "/admin/posts/post/", "/admin/posts/post/add/"):
+        assert page.goto(base + path).status == 200
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__violations") == [], path
