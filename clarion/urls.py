@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve as serve_media
 
+from clarion.ops.media import serve_media
 from clarion.posts import views as post_views
 from clarion.posts.sitemaps import SITEMAPS
 
@@ -18,7 +18,8 @@ urlpatterns = [
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
     ),
     path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
-    # Uploaded media. Behind nginx, serve MEDIA_ROOT directly instead (docs/deploy.md).
+    # Uploaded media, never run as a page (clarion.ops.media). Behind nginx, serve MEDIA_ROOT
+    # directly with the same headers instead (docs/operating.md).
     re_path(
         r"^media/(?P<path>.*)$",
         serve_media,

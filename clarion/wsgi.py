@@ -4,8 +4,3 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clarion.settings")
 application = get_wsgi_application()
-
-from clarion.lib.pagecache import FastPath  # noqa: E402  (needs the apps loaded)
-
-# Page-cache hits answered before Django builds a request (docs/deploy.md).
-application = FastPath(application)

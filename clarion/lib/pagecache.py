@@ -14,10 +14,8 @@ their own (``get_token``), so one reader's token is never served to another.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
-import re
 import time
 from functools import lru_cache
 from importlib import import_module
@@ -29,7 +27,6 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.http.cookie import SimpleCookie, parse_cookie
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_SECRET_LENGTH,
@@ -300,146 +297,8 @@ class PageCacheMiddleware:
         return response
 
 
-class FastPath:
-    """A WSGI wrapper that answers page-cache hits before Django builds a request.
-
-    It handles only the plainest case: GET or HEAD, no session, no pending message, no
-    conditional headers, a CSRF cookie that is absent or a well-formed secret, no HTTPS
-    redirect due, and a page already stored for this generation and Host (so the Host was
-    validated by Django when the page was stored). Anything else, or any error, goes to
-    Django unchanged, where PageCacheMiddleware applies the same rules in full. The headers
-    are the ones Django would send: those stored with the page, SecurityMiddleware's (taken
-    from the middleware itself at start-up), and the CSRF cookie as CsrfViewMiddleware sets it.
-    """
-
-    def __init__(self, application):
-        from django.core.handlers.wsgi import WSGIRequest
-        from django.middleware.security import SecurityMiddleware
-
-        self.application = application
-        self.enabled = not settings.CSRF_USE_SESSIONS
-        security = SecurityMiddleware(lambda request: HttpResponse())
-        self.security_headers = {}
-        for secure in (False, True):
-            environ = {
-                "REQUEST_METHOD": "GET",
-                "PATH_INFO": "/",
-                "wsgi.input": io.BytesIO(),
-                "wsgi.url_scheme": "https" if secure else "http",
-            }
-            if settings.SECURE_PROXY_SSL_HEADER:
-                header, value = settings.SECURE_PROXY_SSL_HEADER
-                environ[header] = value if secure else ""
-            response = security.process_response(WSGIRequest(environ), HttpResponse())
-            self.security_headers[secure] = [
-                (name, value)
-                for name, value in response.headers.items()
-                if name.lower() not in ("content-type",)
-            ]
-
-    def __call__(self, environ, start_response):
-        if self.enabled and settings.CLARION_PAGE_CACHE:
-            try:
-                answer = self._hit(environ)
-            except Exception:
-                log.debug("page cache fast path declined", exc_info=True)
-                answer = None
-            if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return [body]
-        return self.application(environ, start_response)
-
-    def _is_secure(self, environ) -> bool:
-        if settings.SECURE_PROXY_SSL_HEADER:
-            header, value = settings.SECURE_PROXY_SSL_HEADER
-            if header in environ:
-                return environ[header].split(",", 1)[0].strip() == value
-        return environ.get("wsgi.url_scheme") == "https"
-
-    def _hit(self, environ):
-        method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD"):
-            return None
-        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
-            return None
-        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ:
-            return None
-        # PEP 3333: PATH_INFO is bytes decoded as latin-1; Django decodes it as UTF-8.
-        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8")
-        if not cacheable_path(path):
-            return None
-        secure = self._is_secure(environ)
-        if settings.SECURE_SSL_REDIRECT and not secure:
-            return None
-        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-            return None
-        secret = cookies.get(settings.CSRF_COOKIE_NAME)
-        if secret is not None and not _WELL_FORMED_SECRET.fullmatch(secret):
-            return None  # a legacy or damaged cookie: Django replaces it
-        host = environ.get("HTTP_HOST")
-        if not host:
-            return None
-        query = environ.get("QUERY_STRING", "")
-        entry = cache.get(_key(current_generation(), host, path, query))
-        if entry is None:
-            return None
-
-        body, stored_headers, etag, stored_at, has_token = entry
-        headers = list(stored_headers)
-        max_age = settings.CLARION_HTTP_MAX_AGE
-        if has_token:
-            new_reader = secret is None
-            if new_reader:
-                secret = _random_csrf_string()
-            mask = _random_csrf_string()
-            pairs = zip(secret, mask, strict=True)
-            n = len(_CHARS)
-            token = mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % n] for x, y in pairs)
-            body = body.replace(_SENTINEL_BYTES, token.encode())
-            headers.append(("Vary", "Cookie"))
-            if new_reader:
-                headers.append(("Set-Cookie", _csrf_cookie(secret)))
-                headers.append(("Cache-Control", f"private, max-age={max_age}"))
-            else:
-                headers.append(("Cache-Control", _public_control()))
-        else:
-            headers.append(("Cache-Control", _public_control()))
-        headers += [
-            ("ETag", etag),
-            ("Last-Modified", http_date(stored_at)),
-            ("X-Clarion-Cache", _SERVED),
-            ("Content-Length", str(len(body))),
-            *self.security_headers[secure],
-        ]
-        return "200 OK", headers, b"" if method == "HEAD" else body
-
-
-_WELL_FORMED_SECRET = re.compile(f"[{re.escape(CSRF_ALLOWED_CHARS)}]{{{CSRF_SECRET_LENGTH}}}")
-
-
 def _public_control() -> str:
     return (
         f"public, max-age={settings.CLARION_HTTP_MAX_AGE}, "
         f"stale-while-revalidate={settings.CLARION_HTTP_STALE_SECONDS}"
     )
-
-
-def _csrf_cookie(secret: str) -> str:
-    """The Set-Cookie value CsrfViewMiddleware would send (HttpResponse.set_cookie's)."""
-    cookie = SimpleCookie()
-    cookie[settings.CSRF_COOKIE_NAME] = secret
-    morsel = cookie[settings.CSRF_COOKIE_NAME]
-    morsel["max-age"] = settings.CSRF_COOKIE_AGE
-    morsel["expires"] = http_date(time.time() + settings.CSRF_COOKIE_AGE)
-    morsel["path"] = settings.CSRF_COOKIE_PATH
-    if settings.CSRF_COOKIE_DOMAIN:
-        morsel["domain"] = settings.CSRF_COOKIE_DOMAIN
-    if settings.CSRF_COOKIE_SECURE:
-        morsel["secure"] = True
-    if settings.CSRF_COOKIE_HTTPONLY:
-        morsel["httponly"] = True
-    if settings.CSRF_COOKIE_SAMESITE:
-        morsel["samesite"] = settings.CSRF_COOKIE_SAMESITE
-    return morsel.OutputString()

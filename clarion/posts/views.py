@@ -4,6 +4,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -252,6 +253,9 @@ def robots_txt(request):
 _SERVER = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+# The form posts here and is redirected to the reader's server, and browsers apply
+# form-action to that redirect too: this page alone may send a form on to any https site.
+@csp_update({"form-action": ["https:"]})
 def share_mastodon(request):
     """Mastodon has no single server: ask for the reader's, then hand over to its share page."""
     url = request.GET.get("url", "")[:2000]

@@ -38,18 +38,27 @@ class Command(BaseCommand):
             help="On an empty site, load the reference letter and create an admin account.",
         )
         parser.add_argument(
+            "--migrate",
+            action="store_true",
+            help="Also apply migrations that remove data (see docs/upgrading.md).",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="Serve pages only; run `clarion worker` elsewhere.",
         )
 
-    def handle(self, *args, host, port, workers, threads, demo, no_worker, **options):
+    def handle(self, *args, host, port, workers, threads, demo, no_worker, migrate, **options):
         if not 1 <= port <= 65535:
             raise CommandError(f"--port: {port} is not a port number")
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database is up to date.")
+        from clarion.ops.upgrades import UpgradeRefused, prepare_database
+
+        try:
+            self.stdout.write(prepare_database(allow_destructive=migrate))
+        except UpgradeRefused as exc:
+            raise CommandError(str(exc)) from None
         if demo:
             from clarion.posts.demo import load_demo
 
