@@ -2,8 +2,9 @@ import time
 
 from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
+from django.utils.encoding import escape_uri_path
 
-from .models import ContentGeneration, Redirect, SiteSettings
+from .models import ContentGeneration, Page, Redirect, SiteSettings
 
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
@@ -40,8 +41,14 @@ class SiteLocaleMiddleware:
 
 
 class RedirectFallbackMiddleware:
-    """On a 404, answer with a permanent redirect when the address is a known old one
-    (a changed slug, or a link imported from WordPress such as ``/?p=123``)."""
+    """On a 404, serve the static page at that address, or answer with a permanent redirect
+    when the address is a known old one (a changed slug, or a link imported from WordPress
+    such as ``/?p=123``).
+
+    Pages are looked up only after every route has missed (like Django's flatpages
+    fallback), so post and archive addresses never pay for them and a page can never
+    shadow a route another app adds.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +57,10 @@ class RedirectFallbackMiddleware:
         response = self.get_response(request)
         if response.status_code != 404:
             return response
+        if request.method in ("GET", "HEAD"):
+            page_response = self._page(request)
+            if page_response is not None:
+                return page_response
         candidates = [request.get_full_path(), request.path]
         if not request.path.endswith("/"):
             candidates.append(request.path + "/")
@@ -62,3 +73,15 @@ class RedirectFallbackMiddleware:
         if not destination or destination == request.get_full_path():
             return response
         return HttpResponsePermanentRedirect(destination)
+
+    def _page(self, request):
+        from .views import page_detail
+
+        page = Page.objects.published().filter(path=request.path).first()
+        if page is not None:
+            return page_detail(request, page)
+        if not request.path.endswith("/") and (
+            Page.objects.published().filter(path=request.path + "/").exists()
+        ):
+            return HttpResponsePermanentRedirect(escape_uri_path(request.path + "/"))
+        return None
