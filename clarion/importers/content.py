@@ -246,7 +246,7 @@ class _Converter(MarkdownConverter):
         if inner.replace("\\_", "_") == href and re.match(r"^https?://\S+$", href):
             return f"{prefix}<{href}>{suffix}"
         title = el.get("title")
-        title_part = ' "%s"' % title.replace('"', r"\"") if title else ""
+        title_part = ' "{}"'.format(title.replace('"', r"\"")) if title else ""
         return f"{prefix}[{inner}]({self._destination(href)}{title_part}){suffix}"
 
     def convert_img(self, el, text, parent_tags):

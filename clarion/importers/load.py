@@ -1,0 +1,695 @@
+"""Turn a parsed WordPress export into Clarion's authors, categories, tags, posts, pages,
+media and redirects: in one transaction, matched by WordPress ID, writing only what changed.
+
+Importing never announces a post: posts are saved directly, not through
+``clarion.posts.services.post_saved``, so ``post_published`` (and its emails) never fires for
+content that was already public on WordPress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from clarion.posts.models import (
+    Author,
+    Category,
+    ContentGeneration,
+    Page,
+    Post,
+    Redirect,
+    SiteSettings,
+    Tag,
+)
+from clarion.posts.services import normalise_status
+
+from . import content, wordpress
+from .media import MediaLibrary
+from .models import WordPressObject
+from .permalinks import FEED_SUFFIXES, SITE_FEEDS, OldSite, wp_quote
+
+Kind = WordPressObject.Kind
+KINDS = ["authors", "categories", "tags", "attachments", "posts", "pages", "redirects"]
+OUTCOMES = ["created", "updated", "unchanged", "skipped"]
+
+SKIPPED_TYPES = {
+    "nav_menu_item": "menus are not imported",
+    "revision": "revisions are not imported",
+    "wp_block": "WordPress's own records (reusable blocks, templates, styles) are not imported",
+    "wp_template": "WordPress's own records (reusable blocks, templates, styles) are not imported",
+    "wp_template_part": "WordPress's own records (reusable blocks, templates, styles) "
+    "are not imported",
+    "wp_global_styles": "WordPress's own records (reusable blocks, templates, styles) "
+    "are not imported",
+    "wp_navigation": "menus are not imported",
+    "custom_css": "WordPress's own records (reusable blocks, templates, styles) are not imported",
+    "customize_changeset": "WordPress's own records (reusable blocks, templates, styles) "
+    "are not imported",
+    "oembed_cache": "WordPress's own records (reusable blocks, templates, styles) are not imported",
+    "user_request": "WordPress's own records (reusable blocks, templates, styles) are not imported",
+}
+
+
+class ImportFailed(Exception):
+    """An item could not be imported; the message names it. Nothing was written."""
+
+
+@dataclass
+class Summary:
+    dry_run: bool = False
+    counts: dict[str, Counter] = field(default_factory=lambda: {k: Counter() for k in KINDS})
+    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.counts[kind][outcome] += 1
+
+    def note(self, reason: str, example: str = "") -> None:
+        examples = self.notes[reason]
+        if not example or example not in examples[-3:]:
+            examples.append(example)
+
+    def total(self, outcome: str) -> int:
+        return sum(c[outcome] for c in self.counts.values())
+
+
+@dataclass(slots=True)
+class Attachment:
+    wp_id: int
+    rel: str | None
+    parent_id: int
+    alt: str
+    item: wordpress.Item | None = None
+    name: str | None = None  # storage name once copied
+
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def import_wordpress(
+    path: str | Path,
+    *,
+    uploads: Path | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> Summary:
+    """Import the WXR file at ``path``; with ``dry_run`` roll everything back afterwards.
+
+    Raises ``wordpress.WXRError`` for a file that is not a readable export and
+    ``ImportFailed`` for an item that cannot be stored; in both cases nothing is written.
+    """
+    run = _Import(Path(path), uploads=uploads, dry_run=dry_run, progress=progress)
+    run.scan()
+    try:
+        with transaction.atomic():
+            run.load()
+            if dry_run:
+                transaction.set_rollback(True)
+    except BaseException:
+        run.media.discard_written()
+        raise
+    return run.summary
+
+
+def _digest(values: dict) -> str:
+    values = {**values, "_converter": content.CONVERTER_VERSION}
+    raw = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cut(value: str, model, field_name: str) -> str:
+    return value[: model._meta.get_field(field_name).max_length]
+
+
+class _Import:
+    def __init__(self, path: Path, *, uploads, dry_run, progress):
+        self.path = path
+        self.summary = Summary(dry_run=dry_run)
+        self.progress = progress or (lambda stage, done, total: None)
+        self.uploads = uploads
+        self.site = wordpress.Site()
+        self.authors: dict[str, wordpress.Author] = {}
+        self.terms: dict[tuple[str, str], wordpress.Term] = {}
+        self.attachments: dict[int, Attachment] = {}
+        self.item_count = 0
+        self.comment_count = 0
+        self.old: OldSite | None = None
+        self.media: MediaLibrary | None = None
+        self._author_objs: dict[str, Author] = {}
+        self._term_objs: dict[tuple[str, str], Category | Tag] = {}
+        self._pending_parents: list[tuple[Page, int]] = []
+        self._tz_checked = False
+        self._default_category: Category | None = None
+        self._current_item: wordpress.Item | None = None
+        self._first_use: dict[str, tuple[str, int]] = {}
+
+    # -- pass 1: read the whole file once, before writing anything ------------------------
+
+    def scan(self) -> None:
+        size = self.path.stat().st_size
+        for record in wordpress.read(
+            self.path, on_bytes=lambda n: self.progress("Reading", n, size)
+        ):
+            if isinstance(record, wordpress.Site):
+                self.site = record
+            elif isinstance(record, wordpress.Author):
+                self.authors.setdefault(record.login, record)
+            elif isinstance(record, wordpress.Term):
+                self.terms.setdefault((record.taxonomy, record.slug), record)
+            elif isinstance(record, wordpress.Item):
+                self.item_count += 1
+                self.comment_count += record.comments
+                if record.post_type == "attachment":
+                    self._scan_attachment(record)
+        self.old = OldSite(self.site)
+        self.media = MediaLibrary(
+            self.uploads,
+            self.old,
+            dry_run=self.summary.dry_run,
+            on_use=self._media_used,
+            on_missing=lambda rel, who: self.summary.note(
+                "media file not found in --uploads (the body keeps the old address)"
+                if self.uploads
+                else "media not copied: no --uploads folder given (the body keeps the old address)",
+                f"{rel} ({who})",
+            ),
+        )
+        for attachment in self.attachments.values():
+            if attachment.rel is None and attachment.item is not None:
+                attachment.rel = self.old.uploads_relative(
+                    attachment.item.attachment_url
+                    or attachment.item.first_meta("_wp_attached_file")
+                )
+
+    def _media_used(self, rel: str) -> None:
+        # An attachment page with no parent redirects to the first post that shows the file
+        # (in any of WordPress's resized copies: x-1024x683.jpg is x.jpg).
+        if self._current_item is not None:
+            original = _RESIZED.sub(r"\1", rel)
+            item = self._current_item
+            self._first_use.setdefault(original, (item.post_type, item.wp_id))
+
+    def _scan_attachment(self, item: wordpress.Item) -> None:
+        # Only what later items need; the item itself is kept for its redirects.
+        item.content = item.excerpt = ""
+        self.attachments[item.wp_id] = Attachment(
+            wp_id=item.wp_id,
+            rel=None,
+            parent_id=item.parent_id,
+            alt=item.first_meta("_wp_attachment_image_alt") or item.title,
+            item=item,
+        )
+
+    # -- pass 2 ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.site_settings = SiteSettings.load()
+        for author in self.authors.values():
+            self.author_for(author.login)
+        self.load_terms()
+        self.load_attachments()
+        done = 0
+        for record in wordpress.read(self.path):
+            if not isinstance(record, wordpress.Item):
+                continue
+            done += 1
+            self.progress("Importing", done, self.item_count)
+            try:
+                self.load_item(record)
+            except (wordpress.WXRError, ImportFailed):
+                raise
+            except Exception as exc:
+                raise ImportFailed(f"{record.label()}: {type(exc).__name__}: {exc}") from exc
+        for page, parent_wp_id in self._pending_parents:
+            parent = self.mapped(Kind.PAGE, parent_wp_id)
+            if parent is not None and parent.page_id != page.parent_id:
+                page.parent_id = parent.page_id
+                page.save(update_fields=["parent"])
+        self.load_attachment_redirects()
+        self.load_archive_redirects()
+        if self.comment_count:
+            self.summary.note(
+                "comments are not imported (Clarion has no comments)", str(self.comment_count)
+            )
+        ContentGeneration.bump()
+
+    def mapped(self, kind: str, wp_id) -> WordPressObject | None:
+        return WordPressObject.objects.filter(kind=kind, wp_id=str(wp_id)).first()
+
+    def _record(self, kind, wp_id, obj_field: str, obj, digest: str, mapping=None, **extra):
+        if mapping is None:
+            mapping = WordPressObject(kind=kind, wp_id=str(wp_id))
+        setattr(mapping, obj_field, obj)
+        mapping.digest = digest
+        for key, value in extra.items():
+            setattr(mapping, key, value)
+        mapping.save()
+
+    # -- authors, categories, tags ---------------------------------------------------------
+
+    def author_for(self, login: str) -> Author | None:
+        login = login.strip()
+        if not login:
+            return None
+        if login in self._author_objs:
+            return self._author_objs[login]
+        wp = self.authors.get(login) or wordpress.Author(login=login)
+        slug = _cut(slugify(login, allow_unicode=True), Author, "slug") or "author"
+        values = {"display_name": _cut(wp.name, Author, "display_name")}
+        digest = _digest(values)
+        mapping = self.mapped(Kind.AUTHOR, login)
+        author = mapping.author if mapping else None
+        if author is None:
+            author = (
+                Author.objects.filter(user__username=login).first()
+                or Author.objects.filter(slug=slug).first()
+            )
+            if author is None:
+                author = Author.objects.create(slug=slug, **values)
+                self.summary.count("authors", "created")
+            else:
+                self.summary.count("authors", "unchanged")  # an existing profile is kept
+            self._record(Kind.AUTHOR, login, "author", author, digest, mapping)
+        elif mapping.digest != digest:
+            author.display_name = values["display_name"]
+            author.save()
+            self._record(Kind.AUTHOR, login, "author", author, digest, mapping)
+            self.summary.count("authors", "updated")
+        else:
+            self.summary.count("authors", "unchanged")
+        self._author_objs[login] = author
+        return author
+
+    def load_terms(self) -> None:
+        for term in self.terms.values():
+            self.term_for(term.taxonomy, term.slug, term.name)
+        for term in self.terms.values():
+            if term.taxonomy == "category" and term.parent_slug:
+                child = self.term_for("category", term.slug, term.name)
+                parent = self.term_for("category", term.parent_slug, term.parent_slug)
+                if child.parent_id != parent.pk:
+                    child.parent = parent
+                    child.save(update_fields=["parent"])
+
+    def term_for(self, taxonomy: str, slug: str, name: str) -> Category | Tag:
+        key = (taxonomy, slug)
+        if key in self._term_objs:
+            return self._term_objs[key]
+        model, kind, kind_label = (
+            (Category, Kind.CATEGORY, "categories")
+            if taxonomy == "category"
+            else (Tag, Kind.TAG, "tags")
+        )
+        declared = self.terms.get(key)
+        wp_id = str(declared.term_id) if declared and declared.term_id else f"slug:{slug}"
+        values = {"name": _cut(declared.name if declared else name, model, "name")}
+        if model is Category:
+            values["description"] = declared.description if declared else ""
+            values["parent"] = declared.parent_slug if declared else ""
+        digest = _digest(values)
+        values.pop("parent", None)
+        mapping = self.mapped(kind, wp_id)
+        obj = getattr(mapping, model._meta.model_name) if mapping else None
+        clarion_slug = _cut(slug, model, "slug") or slugify(values["name"], allow_unicode=True)
+        if obj is None:
+            obj = model.objects.filter(slug=clarion_slug).first()
+            if obj is None:
+                obj = model.objects.create(slug=clarion_slug or None, **values)
+                self.summary.count(kind_label, "created")
+            else:
+                self.summary.count(kind_label, "unchanged")  # adopt the site's own term
+            self._record(kind, wp_id, model._meta.model_name, obj, digest, mapping)
+        elif mapping.digest != digest:
+            for attr, value in values.items():
+                setattr(obj, attr, value)
+            obj.save()
+            self._record(kind, wp_id, model._meta.model_name, obj, digest, mapping)
+            self.summary.count(kind_label, "updated")
+        else:
+            self.summary.count(kind_label, "unchanged")
+        self._term_objs[key] = obj
+        return obj
+
+    # -- media -----------------------------------------------------------------------------
+
+    def load_attachments(self) -> None:
+        for att in self.attachments.values():
+            label = f"attachment {att.wp_id}"
+            if not att.rel:
+                self.summary.count("attachments", "skipped")
+                self.summary.note("attachment without a file address", label)
+                continue
+            att.name = self.media.store(att.rel, label)
+            if att.name is None:
+                self.summary.count("attachments", "skipped")
+                continue
+            digest = _digest({"file": att.name})
+            mapping = self.mapped(Kind.ATTACHMENT, att.wp_id)
+            if mapping is None:
+                self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest)
+                self.summary.count("attachments", "created")
+            elif mapping.digest != digest:
+                self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest, mapping)
+                self.summary.count("attachments", "updated")
+            else:
+                self.summary.count("attachments", "unchanged")
+            old = self.old.path_of(self.old.absolute("/wp-content/uploads/" + att.rel))
+            self.redirect(old, target=self.media.url(att.name))
+
+    def attachment_lookup(self, wp_id: int):
+        att = self.attachments.get(wp_id)
+        if att is None or att.name is None:
+            return None
+        return self.media.url(att.name), att.alt
+
+    # -- posts and pages -------------------------------------------------------------------
+
+    def load_item(self, item: wordpress.Item) -> None:
+        if item.post_type == "attachment":
+            return
+        if item.post_type == "post":
+            self.load_post(item)
+        elif item.post_type == "page":
+            self.load_page(item)
+        else:
+            reason = SKIPPED_TYPES.get(item.post_type, f"post type “{item.post_type}” not imported")
+            self.summary.note(reason, f"ID {item.wp_id}")
+
+    def _skip_status(self, item: wordpress.Item, kind: str) -> bool:
+        if item.status in ("trash", "auto-draft", "inherit"):
+            self.summary.count(kind, "skipped")
+            self.summary.note(
+                f"{kind} in WordPress's trash or never saved (status {item.status})",
+                f"ID {item.wp_id} {item.title}".strip(),
+            )
+            return True
+        return False
+
+    def _date(self, item: wordpress.Item) -> datetime | None:
+        if item.date_gmt is not None:
+            self._check_time_zone(item)
+            return item.date_gmt
+        if item.date_local is not None:
+            return timezone.make_aware(item.date_local, self.site_settings.tzinfo)
+        return None
+
+    def _check_time_zone(self, item: wordpress.Item) -> None:
+        if self._tz_checked or item.date_local is None:
+            return
+        self._tz_checked = True
+        wp_offset = item.date_local - item.date_gmt.replace(tzinfo=None)
+        ours = item.date_gmt.astimezone(self.site_settings.tzinfo).utcoffset()
+        if wp_offset != ours:
+            self.summary.note(
+                f"WordPress dated posts at UTC{_offset(wp_offset)} but the site's time zone "
+                f"({self.site_settings.time_zone}) is UTC{_offset(ours)} then: set it in Site "
+                "settings and import again if dated addresses should match (old ones redirect "
+                "either way)",
+                item.label(),
+            )
+
+    def _convert(self, item: wordpress.Item, referrer: str) -> content.Converted:
+        self._current_item = item
+        converted = content.convert(
+            item.content,
+            rewrite_url=lambda url: self.media.rewrite(url, referrer),
+            attachment=self.attachment_lookup,
+        )
+        for note in converted.notes:
+            self.summary.note(note, referrer)
+        return converted
+
+    def load_post(self, item: wordpress.Item) -> None:
+        if self._skip_status(item, "posts"):
+            return
+        label = f"post {item.wp_id} “{item.title}”"
+        status = {"publish": Post.Status.PUBLISHED, "future": Post.Status.SCHEDULED}.get(
+            item.status, Post.Status.DRAFT
+        )
+        if item.status == "private":
+            self.summary.note("private posts imported as drafts", label)
+        elif item.status == "pending":
+            self.summary.note("posts pending review imported as drafts", label)
+        if item.password and status != Post.Status.DRAFT:
+            status = Post.Status.DRAFT
+            self.summary.note("password-protected posts imported as drafts", label)
+        published_at = self._date(item)
+        if status == Post.Status.DRAFT and item.date_gmt is None:
+            published_at = None  # WordPress has not dated a draft yet
+        converted = self._convert(item, label)
+        categories = [
+            self.term_for("category", t.slug, t.name).pk
+            for t in item.terms
+            if t.taxonomy == "category"
+        ]
+        if not categories:
+            if self._default_category is None:
+                self._default_category = self.site_settings.get_default_category()
+            categories = [self._default_category.pk]
+        tags = [
+            self.term_for("post_tag", t.slug, t.name).pk
+            for t in item.terms
+            if t.taxonomy == "post_tag"
+        ]
+        author = self.author_for(item.creator)
+        featured, featured_alt = "", ""
+        thumbnail = item.first_meta("_thumbnail_id")
+        if thumbnail.isdigit():
+            att = self.attachments.get(int(thumbnail))
+            if att is not None and att.name:
+                featured, featured_alt = att.name, att.alt
+            else:
+                self.summary.note("featured image not available", label)
+        title = _cut(item.title, Post, "title") or f"Untitled {item.wp_id}"
+        slug = item.slug or slugify(item.title, allow_unicode=True) or f"post-{item.wp_id}"
+        explicit, guessed = self.old.item_paths(item)
+        values = {
+            "title": title,
+            "slug": _cut(slug, Post, "slug"),
+            "body": converted.markdown,
+            "excerpt": wordpress.plain(item.excerpt),
+            "status": status,
+            "published_at": published_at,
+            "author": author.pk if author else None,
+            "sticky": item.sticky,
+            "categories": sorted(categories),
+            "tags": sorted(set(tags)),
+            "featured_image": featured,
+            "featured_image_alt": _cut(featured_alt, Post, "featured_image_alt"),
+            "redirects": [explicit, guessed],
+        }
+        digest = _digest(values)
+        mapping = self.mapped(Kind.POST, item.wp_id)
+        if mapping is not None and mapping.digest == digest:
+            self.summary.count("posts", "unchanged")
+            return
+        post = mapping.post if mapping else Post()
+        post.title = title
+        post.slug = self._unique_slug(Post.objects.all(), values["slug"], post.pk)
+        post.body = values["body"]
+        post.excerpt = values["excerpt"]
+        post.status = status
+        post.published_at = published_at
+        post.author = author
+        post.sticky = item.sticky
+        post.featured_image = featured
+        post.featured_image_alt = values["featured_image_alt"]
+        before = post.status
+        normalise_status(post)
+        if before == Post.Status.SCHEDULED and post.status == Post.Status.PUBLISHED:
+            self.summary.note("scheduled posts whose date has passed imported as published", label)
+        post.save()
+        post.categories.set(categories)
+        post.tags.set(set(tags))
+        self._record(Kind.POST, item.wp_id, "post", post, digest, mapping)
+        self.summary.count("posts", "updated" if mapping else "created")
+        new_path = unquote(post.get_absolute_url())
+        for path in explicit:
+            self.redirect(path, post=post, new_path=new_path)
+        for path in guessed:
+            self.redirect(path, post=post, new_path=new_path, explicit=False)
+
+    def load_page(self, item: wordpress.Item) -> None:
+        if self._skip_status(item, "pages"):
+            return
+        label = f"page {item.wp_id} “{item.title}”"
+        status = Page.Status.PUBLISHED if item.status == "publish" else Page.Status.DRAFT
+        if item.status != "publish":
+            self.summary.note(f"pages with status “{item.status}” imported as drafts", label)
+        if item.password and status == Page.Status.PUBLISHED:
+            status = Page.Status.DRAFT
+            self.summary.note("password-protected pages imported as drafts", label)
+        converted = self._convert(item, label)
+        parent_map = self.mapped(Kind.PAGE, item.parent_id) if item.parent_id else None
+        parent = parent_map.page if parent_map else None
+        slug = item.slug or slugify(item.title, allow_unicode=True) or f"page-{item.wp_id}"
+        slug = _cut(slug, Page, "slug")
+        path = self.old.path_of(item.link)
+        if not path or "?" in path or path == "/":
+            path = f"{parent.path if parent else '/'}{slug}/"
+        explicit, _ = self.old.item_paths(item)
+        values = {
+            "title": _cut(item.title, Page, "title") or f"Untitled {item.wp_id}",
+            "slug": slug,
+            "path": _cut(path, Page, "path"),
+            "body": converted.markdown,
+            "status": status,
+            "parent": item.parent_id,
+            "redirects": explicit,
+        }
+        digest = _digest(values)
+        mapping = self.mapped(Kind.PAGE, item.wp_id)
+        if mapping is not None and mapping.digest == digest:
+            self.summary.count("pages", "unchanged")
+            return
+        page = mapping.page if mapping else Page()
+        page.title = values["title"]
+        page.slug = slug
+        page.path = self._unique_path(values["path"], page.pk)
+        page.body = values["body"]
+        page.status = status
+        page.parent = parent
+        page.save()
+        if item.parent_id and parent is None:
+            self._pending_parents.append((page, item.parent_id))
+        self._record(Kind.PAGE, item.wp_id, "page", page, digest, mapping)
+        self.summary.count("pages", "updated" if mapping else "created")
+        for old in explicit:
+            self.redirect(old, target=page.path)
+
+    @staticmethod
+    def _unique_slug(queryset, slug: str, pk) -> str:
+        candidate, n = slug, 1
+        while queryset.filter(slug=candidate).exclude(pk=pk).exists():
+            n += 1
+            candidate = f"{slug[:190]}-{n}"
+        return candidate
+
+    @staticmethod
+    def _unique_path(path: str, pk) -> str:
+        candidate, n = path, 1
+        while Page.objects.filter(path=candidate).exclude(pk=pk).exists():
+            n += 1
+            candidate = f"{path.rstrip('/')[:480]}-{n}/"
+        return candidate
+
+    # -- redirects -------------------------------------------------------------------------
+
+    def redirect(
+        self,
+        old_path: str | None,
+        *,
+        post: Post | None = None,
+        target: str = "",
+        new_path: str | None = None,
+        explicit: bool = True,
+    ) -> None:
+        """Make ``old_path`` answer 301 to ``post`` or ``target``, unless it already is the
+        new address. A guessed path (``explicit=False``) never replaces an existing row."""
+        if not old_path:
+            return
+        old_path = old_path[: Redirect._meta.get_field("old_path").max_length]
+        new_path = new_path if new_path is not None else unquote(target)
+        if unquote(old_path) == new_path:
+            return
+        existing = Redirect.objects.filter(old_path=old_path).first()
+        wanted = (post.pk if post else None, "" if post else target)
+        if existing is None:
+            Redirect.objects.create(old_path=old_path, post=post, target=wanted[1])
+            self.summary.count("redirects", "created")
+        elif (existing.post_id, existing.target) == wanted or not explicit:
+            self.summary.count("redirects", "unchanged")
+        else:
+            existing.post, existing.target = post, wanted[1]
+            existing.save()
+            self.summary.count("redirects", "updated")
+
+    def load_attachment_redirects(self) -> None:
+        for att in self.attachments.values():
+            if att.item is None:
+                continue
+            parent_id = att.parent_id
+            _, user_id = self._first_use.get(att.rel or "", ("", 0))
+            if not parent_id and user_id:
+                parent_id = user_id
+            parent = self.mapped(Kind.POST, parent_id) if parent_id else None
+            page = self.mapped(Kind.PAGE, parent_id) if parent_id and not parent else None
+            explicit, _ = self.old.item_paths(att.item)
+            for path in explicit:
+                if parent is not None:
+                    self.redirect(
+                        path, post=parent.post, new_path=unquote(parent.post.get_absolute_url())
+                    )
+                elif page is not None:
+                    self.redirect(path, target=page.page.path)
+                elif att.name:
+                    self.redirect(path, target=self.media.url(att.name))
+                else:
+                    self.summary.count("redirects", "skipped")
+                    self.summary.note(
+                        "attachment page with no parent post and no file: no redirect",
+                        f"{path} (attachment {att.wp_id})",
+                    )
+
+    def load_archive_redirects(self) -> None:
+        by_slug = {slug: t for (tax, slug), t in self.terms.items() if tax == "category"}
+        for (taxonomy, slug), term in self.terms.items():
+            obj = self._term_objs[(taxonomy, slug)]
+            new = unquote(obj.get_absolute_url())
+            if taxonomy == "category":
+                chain, seen, current = [slug], {slug}, term
+                while current and current.parent_slug and current.parent_slug not in seen:
+                    chain.insert(0, current.parent_slug)
+                    seen.add(current.parent_slug)
+                    current = by_slug.get(current.parent_slug)
+                old = self.old.category_path(chain)
+                feed = unquote(reverse("posts:category_feed", args=[obj.slug]))
+                query = ("cat", term.term_id) if term.term_id else None
+            else:
+                old = self.old.tag_path(slug)
+                feed = _reverse_or("posts:tag_feed", obj.slug, new)
+                query = ("tag", wp_quote(slug))
+            self.redirect(old, target=new)
+            for suffix in FEED_SUFFIXES:
+                self.redirect(old + suffix, target=feed)
+            if query:
+                self.redirect(self.old.query_path(*query), target=new)
+        for login, author in self.authors.items():
+            obj = self._author_objs.get(login)
+            if obj is None:
+                continue
+            new = unquote(obj.get_absolute_url())
+            old = self.old.author_path(login)
+            self.redirect(old, target=new)
+            self.redirect(old + "feed/", target=_reverse_or("posts:author_feed", obj.slug, new))
+            if author.wp_id:
+                self.redirect(self.old.query_path("author", author.wp_id), target=new)
+        for suffix in SITE_FEEDS:
+            self.redirect(f"{self.old.prefix}/{suffix}", target=reverse("posts:feed"))
+
+
+_RESIZED = re.compile(r"-\d+x\d+(\.\w+)$")
+
+
+def _reverse_or(name: str, slug: str, fallback: str) -> str:
+    try:
+        return unquote(reverse(name, args=[slug]))
+    except NoReverseMatch:
+        return fallback
+
+
+def _offset(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
