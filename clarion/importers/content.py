@@ -41,7 +41,9 @@ _MEDIA = re.compile(r"\[(video|audio)([^\]]*)\](?:(.*?)\[/\1\])?", re.S | re.I)
 _GALLERY = re.compile(r"\[gallery([^\]]*)\]", re.I)
 _ATTRS = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 _CAPTION_IMAGE = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.S | re.I)
-_SHORTCODE = re.compile(r"\[([a-zA-Z][\w-]*)(\s[^\]]*=[^\]]*)?\](?:.*?\[/\1\])?", re.S)
+# Something WordPress would run as a shortcode: attributes, or a closing tag. Plain words in
+# brackets ("[sic]") are left alone and not reported.
+_SHORTCODE = re.compile(r"\[([a-zA-Z][\w-]*)(?:\s[^\]]*=[^\]]*\]|\](?=.*?\[/\1\]))", re.S)
 _BARE_URL_LINE = re.compile(r"^[ \t]*(https?://[^\s<>\"']+)[ \t]*$", re.M)
 _PLACEHOLDER = re.compile(r"<div data-wpsc=\"(\d+)\"></div>")
 SAFE_SCHEMES = {"", "http", "https", "mailto", "tel"}
@@ -136,7 +138,7 @@ def _gallery(raw_attrs: str, attachment: AttachmentLookup, notes: list[str]) -> 
     for wp_id in ids:
         found = attachment(int(wp_id))
         if found is None:
-            notes.append(f"gallery image {wp_id} not in the export")
+            notes.append(f"gallery image {wp_id} not available (no such attachment, or no file)")
             continue
         url, alt = found
         images.append(f'<img src="{html.escape(url)}" alt="{html.escape(alt)}">')
@@ -167,6 +169,7 @@ def autop(text: str) -> str:
     text = re.sub(rf"<p>\s*(</?(?:{BLOCK_TAGS})[^>]*>)\s*</p>", r"\1", text, flags=re.I)
     text = re.sub(rf"<p>\s*(</?(?:{BLOCK_TAGS})[^>]*>)", r"\1", text, flags=re.I)
     text = re.sub(rf"(</?(?:{BLOCK_TAGS})[^>]*>)\s*</p>", r"\1", text, flags=re.I)
+    text = re.sub(r"<br\s*/?>", "<br />", text, flags=re.I)
     text = re.sub(r"(?<!<br />)\s*\n", "<br />\n", text)
     text = re.sub(rf"(</?(?:{BLOCK_TAGS})[^>]*>)\s*<br />", r"\1", text, flags=re.I)
     text = re.sub(

@@ -41,6 +41,7 @@ from .models import WordPressObject
 from .permalinks import FEED_SUFFIXES, SITE_FEEDS, OldSite, wp_quote
 
 Kind = WordPressObject.Kind
+BATCH = 1000
 KINDS = ["authors", "categories", "tags", "attachments", "posts", "pages", "redirects"]
 OUTCOMES = ["created", "updated", "unchanged", "skipped"]
 
@@ -152,6 +153,9 @@ class _Import:
         self._tz_checked = False
         self._default_category: Category | None = None
         self._current_item: wordpress.Item | None = None
+        self._redirects: dict[str, tuple[tuple[int | None, str], bool]] = {}
+        self._mappings: list[WordPressObject] = []
+        self._post_mappings: dict[str, tuple[int, int, str]] = {}
         self._first_use: dict[str, tuple[str, int]] = {}
 
     # -- pass 1: read the whole file once, before writing anything ------------------------
@@ -219,6 +223,13 @@ class _Import:
             self.author_for(author.login)
         self.load_terms()
         self.load_attachments()
+        # One query instead of one per post: (mapping id, post id, digest) by WordPress ID.
+        self._post_mappings = {
+            wp_id: (pk, post_id, digest)
+            for pk, wp_id, post_id, digest in WordPressObject.objects.filter(
+                kind=Kind.POST, post__isnull=False
+            ).values_list("pk", "wp_id", "post_id", "digest")
+        }
         done = 0
         for record in wordpress.read(self.path):
             if not isinstance(record, wordpress.Item):
@@ -236,8 +247,10 @@ class _Import:
             if parent is not None and parent.page_id != page.parent_id:
                 page.parent_id = parent.page_id
                 page.save(update_fields=["parent"])
+        self.flush()
         self.load_attachment_redirects()
         self.load_archive_redirects()
+        self.flush()
         if self.comment_count:
             self.summary.note(
                 "comments are not imported (Clarion has no comments)", str(self.comment_count)
@@ -490,11 +503,11 @@ class _Import:
             "redirects": [explicit, guessed],
         }
         digest = _digest(values)
-        mapping = self.mapped(Kind.POST, item.wp_id)
-        if mapping is not None and mapping.digest == digest:
+        known = self._post_mappings.get(str(item.wp_id))
+        if known is not None and known[2] == digest:
             self.summary.count("posts", "unchanged")
             return
-        post = mapping.post if mapping else Post()
+        post = Post.objects.get(pk=known[1]) if known else Post()
         post.title = title
         post.slug = self._unique_slug(Post.objects.all(), values["slug"], post.pk)
         post.body = values["body"]
@@ -510,10 +523,24 @@ class _Import:
         if before == Post.Status.SCHEDULED and post.status == Post.Status.PUBLISHED:
             self.summary.note("scheduled posts whose date has passed imported as published", label)
         post.save()
-        post.categories.set(categories)
-        post.tags.set(set(tags))
-        self._record(Kind.POST, item.wp_id, "post", post, digest, mapping)
-        self.summary.count("posts", "updated" if mapping else "created")
+        if known:
+            post.categories.set(categories)
+            post.tags.set(set(tags))
+            WordPressObject.objects.filter(pk=known[0]).update(digest=digest)
+            self.summary.count("posts", "updated")
+        else:
+            # A new post has no rows yet: insert them directly (one query each).
+            Post.categories.through.objects.bulk_create(
+                [Post.categories.through(post_id=post.pk, category_id=c) for c in categories]
+            )
+            Post.tags.through.objects.bulk_create(
+                [Post.tags.through(post_id=post.pk, tag_id=t) for t in set(tags)]
+            )
+            self._mappings.append(
+                WordPressObject(kind=Kind.POST, wp_id=str(item.wp_id), post=post, digest=digest)
+            )
+            self._post_mappings[str(item.wp_id)] = (0, post.pk, digest)
+            self.summary.count("posts", "created")
         new_path = unquote(post.get_absolute_url())
         for path in explicit:
             self.redirect(path, post=post, new_path=new_path)
@@ -603,17 +630,39 @@ class _Import:
         new_path = new_path if new_path is not None else unquote(target)
         if unquote(old_path) == new_path:
             return
-        existing = Redirect.objects.filter(old_path=old_path).first()
         wanted = (post.pk if post else None, "" if post else target)
-        if existing is None:
-            Redirect.objects.create(old_path=old_path, post=post, target=wanted[1])
-            self.summary.count("redirects", "created")
-        elif (existing.post_id, existing.target) == wanted or not explicit:
-            self.summary.count("redirects", "unchanged")
-        else:
-            existing.post, existing.target = post, wanted[1]
-            existing.save()
-            self.summary.count("redirects", "updated")
+        pending = self._redirects.get(old_path)
+        if pending is not None and not (explicit and not pending[1]):
+            return  # the first explicit claim on a path wins; a guess never replaces one
+        self._redirects[old_path] = (wanted, explicit)
+        if len(self._redirects) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the redirects and WordPress ID rows gathered so far, a batch at a time."""
+        if self._mappings:
+            WordPressObject.objects.bulk_create(self._mappings)
+            self._mappings = []
+        if not self._redirects:
+            return
+        existing = {
+            r.old_path: r for r in Redirect.objects.filter(old_path__in=list(self._redirects))
+        }
+        new = []
+        for old_path, ((post_id, target), explicit) in self._redirects.items():
+            row = existing.get(old_path)
+            if row is None:
+                new.append(Redirect(old_path=old_path, post_id=post_id, target=target))
+                self.summary.count("redirects", "created")
+            elif (row.post_id, row.target) == (post_id, target) or not explicit:
+                self.summary.count("redirects", "unchanged")
+            else:
+                row.post_id, row.target = post_id, target
+                row.save(update_fields=["post", "target"])
+                self.summary.count("redirects", "updated")
+        # bulk_create sends no post_save: the content generation is bumped once, at the end.
+        Redirect.objects.bulk_create(new)
+        self._redirects = {}
 
     def load_attachment_redirects(self) -> None:
         for att in self.attachments.values():

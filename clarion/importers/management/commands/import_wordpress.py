@@ -79,6 +79,6 @@ class Command(BaseCommand):
             shown = [e for e in examples[:MAX_EXAMPLES] if e]
             more = f" and {len(examples) - len(shown)} more" if len(examples) > len(shown) else ""
             detail = f": {'; '.join(shown)}{more}" if shown else ""
-            console.print(f"- {reason} ({len(examples)}){detail}")
+            console.print(f"- {reason} ({len(examples)}){detail}", markup=False)
         if summary.dry_run:
             console.print("Dry run: nothing was written.")
