@@ -218,7 +218,15 @@ class _Import:
     # -- pass 2 ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        self.site_settings = SiteSettings.load()
+        self.site_settings = SiteSettings.fetch()
+        # Every permalink reads the site's time zone: from memory, not one query per post.
+        SiteSettings.use_for_this_thread(self.site_settings)
+        try:
+            self._load()
+        finally:
+            SiteSettings.use_for_this_thread(None)
+
+    def _load(self) -> None:
         for author in self.authors.values():
             self.author_for(author.login)
         self.load_terms()
