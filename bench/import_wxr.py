@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 SEED = 20211719
 WORDS = (
@@ -54,7 +53,8 @@ def block_body(rng: random.Random, wp_id: int) -> str:
         elif kind < 0.87:
             parts.append(
                 '<!-- wp:quote -->\n<blockquote class="wp-block-quote"><p>'
-                f"{sentence(rng)}</p><cite>{sentence(rng, 2)}</cite></blockquote>\n<!-- /wp:quote -->"
+                f"{sentence(rng)}</p><cite>{sentence(rng, 2)}</cite></blockquote>\n"
+                "<!-- /wp:quote -->"
             )
         elif kind < 0.94:
             rows = "".join(
@@ -117,7 +117,8 @@ def generate(path: Path, posts: int) -> None:
         )
         for a in range(5):
             out.write(
-                f"<wp:author><wp:author_id>{a + 1}</wp:author_id><wp:author_login>{cdata(f'author{a}')}"
+                f"<wp:author><wp:author_id>{a + 1}</wp:author_id>"
+                f"<wp:author_login>{cdata(f'author{a}')}"
                 f"</wp:author_login><wp:author_display_name>{cdata(f'Author {a}')}"
                 "</wp:author_display_name></wp:author>\n"
             )
@@ -144,7 +145,9 @@ def generate(path: Path, posts: int) -> None:
             slug = f"post-{n}-{rng.choice(WORDS)}"
             status = rng.choices(["publish", "draft", "private", "future"], [96, 2, 1, 1])[0]
             year = 2035 if status == "future" else year
-            date = f"{year}-{month:02d}-{day:02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"
+            date = (
+                f"{year}-{month:02d}-{day:02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"
+            )
             body = block_body(rng, wp_id) if rng.random() < 0.6 else classic_body(rng)
             terms = "".join(
                 f'<category domain="category" nicename="{c}">{cdata(c)}</category>'
@@ -156,7 +159,7 @@ def generate(path: Path, posts: int) -> None:
             out.write(
                 f"<item><title>{cdata(sentence(rng, 6))}</title>"
                 f"<link>{base}/{date[:4]}/{date[5:7]}/{date[8:10]}/{slug}/</link>"
-                f"<guid isPermaLink=\"false\">{base}/?p={wp_id}</guid>"
+                f'<guid isPermaLink="false">{base}/?p={wp_id}</guid>'
                 f"<dc:creator>{cdata(f'author{rng.randrange(5)}')}</dc:creator>"
                 f"<content:encoded>{cdata(body)}</content:encoded>"
                 f"<excerpt:encoded>{cdata('')}</excerpt:encoded>"
@@ -209,8 +212,10 @@ def main() -> None:
         if not export.exists():
             started = time.perf_counter()
             generate(export, options.posts)
-            print(f"generated {export} ({export.stat().st_size / 2**20:.1f} MiB, "
-                  f"{options.posts} posts) in {time.perf_counter() - started:.1f}s")
+            print(
+                f"generated {export} ({export.stat().st_size / 2**20:.1f} MiB, "
+                f"{options.posts} posts) in {time.perf_counter() - started:.1f}s"
+            )
         times, peaks = [], []
         for run in range(options.runs):
             data = work / f"data-{run}"
@@ -222,8 +227,10 @@ def main() -> None:
             )
             times.append(seconds)
             peaks.append(peak)
-            print(f"run {run + 1}: {seconds:.1f}s, peak RSS {peak} MiB "
-                  f"({options.posts / seconds:.0f} posts/s)")
+            print(
+                f"run {run + 1}: {seconds:.1f}s, peak RSS {peak} MiB "
+                f"({options.posts / seconds:.0f} posts/s)"
+            )
             if run == 0:
                 print(output)
             shutil.rmtree(data)

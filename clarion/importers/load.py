@@ -366,27 +366,34 @@ class _Import:
 
     def load_attachments(self) -> None:
         for att in self.attachments.values():
-            label = f"attachment {att.wp_id}"
-            if not att.rel:
-                self.summary.count("attachments", "skipped")
-                self.summary.note("attachment without a file address", label)
-                continue
-            att.name = self.media.store(att.rel, label)
-            if att.name is None:
-                self.summary.count("attachments", "skipped")
-                continue
-            digest = _digest({"file": att.name})
-            mapping = self.mapped(Kind.ATTACHMENT, att.wp_id)
-            if mapping is None:
-                self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest)
-                self.summary.count("attachments", "created")
-            elif mapping.digest != digest:
-                self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest, mapping)
-                self.summary.count("attachments", "updated")
-            else:
-                self.summary.count("attachments", "unchanged")
-            old = self.old.path_of(self.old.absolute("/wp-content/uploads/" + att.rel))
-            self.redirect(old, target=self.media.url(att.name))
+            try:
+                self._load_attachment(att)
+            except Exception as exc:
+                label = att.item.label() if att.item else f"attachment {att.wp_id}"
+                raise ImportFailed(f"{label}: {type(exc).__name__}: {exc}") from exc
+
+    def _load_attachment(self, att: Attachment) -> None:
+        label = f"attachment {att.wp_id}"
+        if not att.rel:
+            self.summary.count("attachments", "skipped")
+            self.summary.note("attachment without a file address", label)
+            return
+        att.name = self.media.store(att.rel, label)
+        if att.name is None:
+            self.summary.count("attachments", "skipped")
+            return
+        digest = _digest({"file": att.name})
+        mapping = self.mapped(Kind.ATTACHMENT, att.wp_id)
+        if mapping is None:
+            self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest)
+            self.summary.count("attachments", "created")
+        elif mapping.digest != digest:
+            self._record(Kind.ATTACHMENT, att.wp_id, "file", att.name, digest, mapping)
+            self.summary.count("attachments", "updated")
+        else:
+            self.summary.count("attachments", "unchanged")
+        old = self.old.path_of(self.old.absolute("/wp-content/uploads/" + att.rel))
+        self.redirect(old, target=self.media.url(att.name))
 
     def attachment_lookup(self, wp_id: int):
         att = self.attachments.get(wp_id)
@@ -732,6 +739,8 @@ class _Import:
             self.redirect(old + "feed/", target=_reverse_or("posts:author_feed", obj.slug, new))
             if author.wp_id:
                 self.redirect(self.old.query_path("author", author.wp_id), target=new)
+        if self.old.prefix:
+            self.redirect(f"{self.old.prefix}/", target="/")  # the blog's home page
         for suffix in SITE_FEEDS:
             self.redirect(f"{self.old.prefix}/{suffix}", target=reverse("posts:feed"))
 

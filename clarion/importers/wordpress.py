@@ -290,6 +290,9 @@ def read(path: str | Path, *, on_bytes=None) -> Iterator[Site | Author | Term | 
     ``on_bytes(n)`` is called with the number of bytes read so far, for a progress bar.
     """
     with open(path, "rb") as raw:
+        if not raw.read(1):
+            raise WXRError("the file is empty, not a WordPress export (WXR)")
+        raw.seek(0)
         source = _CountingReader(raw, on_bytes) if on_bytes else raw
         yield from _read(source)
 
@@ -356,8 +359,10 @@ def _read(source) -> Iterator[Site | Author | Term | Item]:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, 0)
         inside = f" in item {item_index} (which starts at line {item_line})" if item_line else ""
-        message = (exc.msg or str(exc)).splitlines()[0]
-        raise WXRError(f"line {line}, column {column}{inside}: {message}") from None
+        message = re.sub(r", line \d+, column \d+$", "", (exc.msg or str(exc)).splitlines()[0])
+        raise WXRError(
+            f"line {line}, column {column}{inside}: not well-formed XML ({message})"
+        ) from None
     if channel is None:
         raise WXRError("not a WordPress export (WXR): no <channel> in the <rss> document")
     if not site_sent:

@@ -64,7 +64,12 @@ class RedirectFallbackMiddleware:
         candidates = [request.get_full_path(), request.path]
         if not request.path.endswith("/"):
             candidates.append(request.path + "/")
-        redirect = Redirect.objects.filter(old_path__in=candidates).select_related("post").first()
+        found = {
+            r.old_path: r
+            for r in Redirect.objects.filter(old_path__in=candidates).select_related("post")
+        }
+        # The most specific wins: /blog/?p=3 over /blog/ when both are known.
+        redirect = next((found[c] for c in candidates if c in found), None)
         if redirect is None:
             return response
         if redirect.post_id and not redirect.post.is_live:

@@ -17,8 +17,10 @@ def squash(html):
 def test_it_drops_block_comments_and_keeps_the_blocks():
     body = (
         "<!-- wp:heading -->\n<h2>What the report found</h2>\n<!-- /wp:heading -->\n\n"
-        '<!-- wp:paragraph {"align":"left"} -->\n<p>It recommends a <strong>dialogue</strong>.</p>\n'
-        "<!-- /wp:paragraph -->\n\n<!-- wp:list -->\n<ul><li>One</li><li>Two</li></ul>\n<!-- /wp:list -->"
+        '<!-- wp:paragraph {"align":"left"} -->\n<p>It recommends a <strong>dialo'
+        "gue</strong>.</p>\n"
+        "<!-- /wp:paragraph -->\n\n<!-- wp:list -->\n<ul><li>One</li><li>Two</li>"
+        "</ul>\n<!-- /wp:list -->"
     )
     markdown = convert(body).markdown
     assert "wp:" not in markdown
@@ -77,7 +79,10 @@ def test_it_turns_a_caption_shortcode_into_a_figure():
         'src="https://old.test/wp-content/uploads/2021/07/a.jpg" alt="A centre" width="800" '
         'height="533" /> The Shenyang <em>detention</em> centre[/caption]\n\nAfter.'
     )
-    html = rendered(body, rewrite_url=lambda url: url.replace("https://old.test/wp-content/uploads/", "/media/wp/"))
+    html = rendered(
+        body,
+        rewrite_url=lambda url: url.replace("https://old.test/wp-content/uploads/", "/media/wp/"),
+    )
     assert squash(html) == (
         '<figure class="wp-caption aligncenter"><img alt="A centre" height="533" '
         'src="/media/wp/2021/07/a.jpg" width="800"><figcaption>The Shenyang <em>detention</em> '
@@ -87,26 +92,35 @@ def test_it_turns_a_caption_shortcode_into_a_figure():
 
 def test_it_keeps_an_image_block_with_its_caption():
     body = (
-        '<!-- wp:image {"id":4} --><figure class="wp-block-image size-large"><img src="https://x.test/a.jpg" '
+        '<!-- wp:image {"id":4} --><figure class="wp-block-image size-large"><img'
+        ' src="https://x.test/a.jpg" '
         'alt="Alt" class="wp-image-4"/><figcaption>Caption</figcaption></figure><!-- /wp:image -->'
     )
     html = squash(rendered(body))
-    assert '<figure class="wp-block-image size-large"><img alt="Alt" src="https://x.test/a.jpg">' in html
+    assert (
+        '<figure class="wp-block-image size-large"><img alt="Alt" src="https://x.test/a.jpg">'
+        in html
+    )
     assert "<figcaption>Caption</figcaption></figure>" in html
 
 
 def test_it_turns_embeds_into_links():
     classic = "[embed]https://www.youtube.com/watch?v=dQw4w9WgXcQ[/embed]\n\nhttps://vimeo.com/1"
     html = rendered(classic)
-    assert '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" rel="noopener noreferrer">' in html
+    assert (
+        '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" rel="noopener noreferrer">' in html
+    )
     assert '<a href="https://vimeo.com/1" rel="noopener noreferrer">https://vimeo.com/1</a>' in html
     block = (
-        '<!-- wp:embed {"url":"https://youtu.be/x_y"} --><figure class="wp-block-embed is-type-video">'
+        '<!-- wp:embed {"url":"https://youtu.be/x_y"} --><figure class="wp-block-'
+        'embed is-type-video">'
         '<div class="wp-block-embed__wrapper">\nhttps://youtu.be/x_y\n</div><figcaption>The speech'
         "</figcaption></figure><!-- /wp:embed -->"
     )
     html = rendered(block)
-    assert '<a href="https://youtu.be/x_y" rel="noopener noreferrer">https://youtu.be/x_y</a>' in html
+    assert (
+        '<a href="https://youtu.be/x_y" rel="noopener noreferrer">https://youtu.be/x_y</a>' in html
+    )
     assert "<p>The speech</p>" in html
     iframe = '<p>Watch:</p><iframe src="https://www.youtube.com/embed/abc"></iframe>'
     assert 'href="https://www.youtube.com/embed/abc"' in rendered(iframe)
@@ -126,14 +140,29 @@ def test_it_makes_hostile_html_inert():
         '<img src="x" onerror="alert(3)" alt="broken"><iframe src="javascript:alert(4)"></iframe>'
         "<style>body{display:none}</style><form><input name=password><button>Go</button></form>"
         '<svg onload="alert(5)"><circle r="1"/></svg>'
-        '[caption]<img src="https://x.test/a.jpg" onerror="alert(8)"> <script>alert(9)</script>cap[/caption]'
-        '<table><tr><td colspan="2" onmouseover="alert(7)">Merged</td></tr><tr><td>a</td><td>b</td></tr></table>'
+        '[caption]<img src="https://x.test/a.jpg" onerror="alert(8)"> <script>ale'
+        "rt(9)</script>cap[/caption]"
+        '<table><tr><td colspan="2" onmouseover="alert(7)">Merged</td></tr><tr><t'
+        "d>a</td><td>b</td></tr></table>"
         "<!-- /wp:html -->"
     )
     html = rendered(body)
     lowered = html.lower()
-    for bad in ("<script", "onclick", "onerror", "onload", "onmouseover", "javascript:", "<iframe",
-                "<style", "<form", "<input", "<svg", "pwned", "alert("):
+    for bad in (
+        "<script",
+        "onclick",
+        "onerror",
+        "onload",
+        "onmouseover",
+        "javascript:",
+        "<iframe",
+        "<style",
+        "<form",
+        "<input",
+        "<svg",
+        "pwned",
+        "alert(",
+    ):
         assert bad not in lowered, bad
     assert "Click here or there." in html
     assert '<td colspan="2">Merged</td>' in html
@@ -143,13 +172,17 @@ def test_it_makes_hostile_html_inert():
 def test_it_keeps_text_that_looks_like_markup_as_text():
     body = (
         "<p>1995. The year it began.</p><p>- not a list</p><p># not a heading</p>"
-        "<p>Literal &lt;script&gt;alert(6)&lt;/script&gt; and *stars* and snake_case and [brackets].</p>"
+        "<p>Literal &lt;script&gt;alert(6)&lt;/script&gt; and *stars* and snake_c"
+        "ase and [brackets].</p>"
         "<p>&amp;copy; is not ©</p>"
     )
     html = rendered(body)
     assert "<p>1995. The year it began.</p>" in html
     assert "<p>- not a list</p>" in html and "<p># not a heading</p>" in html
-    assert "Literal &lt;script&gt;alert(6)&lt;/script&gt; and *stars* and snake_case and [brackets]." in html
+    assert (
+        "Literal &lt;script&gt;alert(6)&lt;/script&gt; and *stars* and snake_case and [brackets]."
+        in html
+    )
     assert "<p>&amp;copy; is not ©</p>" in html
     assert "<ol" not in html and "<ul" not in html and "<h1" not in html
 
@@ -161,7 +194,10 @@ def test_it_rewrites_urls_through_the_callback():
         seen.append(url)
         return "/new" + url.removeprefix("https://old.test")
 
-    html = rendered('<p><a href="https://old.test/a/">A</a> <img src="https://old.test/b.png" alt="B"></p>', rewrite_url=rewrite)
+    html = rendered(
+        '<p><a href="https://old.test/a/">A</a> <img src="https://old.test/b.png" alt="B"></p>',
+        rewrite_url=rewrite,
+    )
     assert seen == ["https://old.test/a/", "https://old.test/b.png"]
     assert 'href="/new/a/"' in html and 'src="/new/b.png"' in html
 

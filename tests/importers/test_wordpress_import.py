@@ -102,7 +102,9 @@ def test_a_second_import_changes_nothing(run_import, sample_wxr, uploads):
     before = {
         "posts": list(Post.objects.order_by("pk").values_list("pk", "updated_at", "body_html")),
         "pages": list(Page.objects.order_by("pk").values_list("pk", "updated_at")),
-        "redirects": list(Redirect.objects.order_by("pk").values_list("pk", "old_path", "post", "target")),
+        "redirects": list(
+            Redirect.objects.order_by("pk").values_list("pk", "old_path", "post", "target")
+        ),
         "categories": list(Category.objects.order_by("pk").values_list("pk", "name", "parent")),
         "tags": Tag.objects.count(),
         "authors": Author.objects.count(),
@@ -112,7 +114,9 @@ def test_a_second_import_changes_nothing(run_import, sample_wxr, uploads):
     after = {
         "posts": list(Post.objects.order_by("pk").values_list("pk", "updated_at", "body_html")),
         "pages": list(Page.objects.order_by("pk").values_list("pk", "updated_at")),
-        "redirects": list(Redirect.objects.order_by("pk").values_list("pk", "old_path", "post", "target")),
+        "redirects": list(
+            Redirect.objects.order_by("pk").values_list("pk", "old_path", "post", "target")
+        ),
         "categories": list(Category.objects.order_by("pk").values_list("pk", "name", "parent")),
         "tags": Tag.objects.count(),
         "authors": Author.objects.count(),

@@ -17,7 +17,10 @@ def test_it_reads_the_site_authors_terms_and_items(sample_wxr):
     assert site.base_blog_url == "https://wxr-sample.test"
     assert site.wxr_version == "1.2"
     authors = [r for r in found if isinstance(r, wordpress.Author)]
-    assert [(a.login, a.name) for a in authors] == [("dalton", "David Alton"), ("tcho", "Timothy Cho")]
+    assert [(a.login, a.name) for a in authors] == [
+        ("dalton", "David Alton"),
+        ("tcho", "Timothy Cho"),
+    ]
     terms = {(t.taxonomy, t.slug) for t in found if isinstance(t, wordpress.Term)}
     assert ("category", "north-korea") in terms and ("post_tag", "인권") in terms
     items = {i.wp_id: i for i in found if isinstance(i, wordpress.Item)}
@@ -98,7 +101,11 @@ def test_it_names_a_malformed_item(tmp_path, sample_wxr):
 
 def test_it_names_an_item_with_an_impossible_date(tmp_path, sample_wxr):
     text = sample_wxr.read_text(encoding="utf-8")
-    text = text.replace("2021-05-11 11:00:00]]></wp:post_date_gmt>", "2021-13-45 99:00:00]]></wp:post_date_gmt>")
+    text = text.replace(
+        "2021-05-11 11:00:00]]></wp:post_date_gmt>", "2021-13-45 99:00:00]]></wp:post_date_gmt>"
+    )
     path = write(tmp_path, text)
-    with pytest.raises(wordpress.WXRError, match=r"item 5 \(ID 8, line 416.*<wp:post_date_gmt> is not a date"):
+    with pytest.raises(
+        wordpress.WXRError, match=r"item 5 \(ID 8, line 416.*<wp:post_date_gmt> is not a date"
+    ):
         records(path)
