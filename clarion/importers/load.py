@@ -42,6 +42,7 @@ from .permalinks import FEED_SUFFIXES, SITE_FEEDS, OldSite, wp_quote
 
 Kind = WordPressObject.Kind
 BATCH = 1000
+MAX_EXAMPLES = 5
 KINDS = ["authors", "categories", "tags", "attachments", "posts", "pages", "redirects"]
 OUTCOMES = ["created", "updated", "unchanged", "skipped"]
 
@@ -72,14 +73,21 @@ class Summary:
     dry_run: bool = False
     counts: dict[str, Counter] = field(default_factory=lambda: {k: Counter() for k in KINDS})
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    note_counts: Counter = field(default_factory=Counter)
+    _last_example: dict[str, str] = field(default_factory=dict)
 
     def count(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
 
     def note(self, reason: str, example: str = "") -> None:
-        examples = self.notes[reason]
-        if not example or example not in examples[-3:]:
-            examples.append(example)
+        """Count ``reason`` once per distinct example in a row; keep the first few examples
+        (a 500 MB export must not grow an unbounded list)."""
+        if example and self._last_example.get(reason) == example:
+            return
+        self._last_example[reason] = example
+        self.note_counts[reason] += 1
+        if len(self.notes[reason]) < MAX_EXAMPLES and example:
+            self.notes[reason].append(example)
 
     def total(self, outcome: str) -> int:
         return sum(c[outcome] for c in self.counts.values())
@@ -260,8 +268,8 @@ class _Import:
         self.load_archive_redirects()
         self.flush()
         if self.comment_count:
-            self.summary.note(
-                "comments are not imported (Clarion has no comments)", str(self.comment_count)
+            self.summary.note_counts["comments are not imported (Clarion has no comments)"] = (
+                self.comment_count
             )
         ContentGeneration.bump()
 

@@ -8,8 +8,6 @@ from rich.table import Table
 from clarion.importers.load import KINDS, OUTCOMES, ImportFailed, import_wordpress
 from clarion.importers.wordpress import WXRError
 
-MAX_EXAMPLES = 5
-
 
 class Command(BaseCommand):
     help = (
@@ -75,10 +73,10 @@ class Command(BaseCommand):
             counts = summary.counts[kind]
             table.add_row(kind, *[str(counts[o]) for o in OUTCOMES])
         console.print(table)
-        for reason, examples in summary.notes.items():
-            shown = [e for e in examples[:MAX_EXAMPLES] if e]
-            more = f" and {len(examples) - len(shown)} more" if len(examples) > len(shown) else ""
+        for reason, count in summary.note_counts.items():
+            shown = summary.notes.get(reason, [])
+            more = f" and {count - len(shown)} more" if shown and count > len(shown) else ""
             detail = f": {'; '.join(shown)}{more}" if shown else ""
-            console.print(f"- {reason} ({len(examples)}){detail}", markup=False)
+            console.print(f"- {reason} ({count}){detail}", markup=False)
         if summary.dry_run:
             console.print("Dry run: nothing was written.")
