@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -38,30 +37,25 @@ from clarion.posts.services import normalise_status
 from . import content, wordpress
 from .media import MediaLibrary
 from .models import WordPressObject
-from .permalinks import FEED_SUFFIXES, SITE_FEEDS, OldSite, wp_quote
+from .permalinks import OldSite
+from .redirects import RedirectBatch, add_archive_redirects, add_attachment_redirects
 
 Kind = WordPressObject.Kind
-BATCH = 1000
 MAX_EXAMPLES = 5
 KINDS = ["authors", "categories", "tags", "attachments", "posts", "pages", "redirects"]
 OUTCOMES = ["created", "updated", "unchanged", "skipped"]
 
+_INTERNAL = "WordPress's own records (reusable blocks, templates, styles) are not imported"
 SKIPPED_TYPES = {
     "nav_menu_item": "menus are not imported",
-    "revision": "revisions are not imported",
-    "wp_block": "WordPress's own records (reusable blocks, templates, styles) are not imported",
-    "wp_template": "WordPress's own records (reusable blocks, templates, styles) are not imported",
-    "wp_template_part": "WordPress's own records (reusable blocks, templates, styles) "
-    "are not imported",
-    "wp_global_styles": "WordPress's own records (reusable blocks, templates, styles) "
-    "are not imported",
     "wp_navigation": "menus are not imported",
-    "custom_css": "WordPress's own records (reusable blocks, templates, styles) are not imported",
-    "customize_changeset": "WordPress's own records (reusable blocks, templates, styles) "
-    "are not imported",
-    "oembed_cache": "WordPress's own records (reusable blocks, templates, styles) are not imported",
-    "user_request": "WordPress's own records (reusable blocks, templates, styles) are not imported",
-}
+    "revision": "revisions are not imported",
+    **dict.fromkeys(
+        ["wp_block", "wp_template", "wp_template_part", "wp_global_styles", "custom_css",
+         "customize_changeset", "oembed_cache", "user_request"],
+        _INTERNAL,
+    ),
+}  # fmt: skip
 
 
 class ImportFailed(Exception):
@@ -155,16 +149,16 @@ class _Import:
         self.comment_count = 0
         self.old: OldSite | None = None
         self.media: MediaLibrary | None = None
-        self._author_objs: dict[str, Author] = {}
-        self._term_objs: dict[tuple[str, str], Category | Tag] = {}
+        self.author_objs: dict[str, Author] = {}
+        self.term_objs: dict[tuple[str, str], Category | Tag] = {}
         self._pending_parents: list[tuple[Page, int]] = []
         self._tz_checked = False
         self._default_category: Category | None = None
         self._current_item: wordpress.Item | None = None
-        self._redirects: dict[str, tuple[tuple[int | None, str], bool]] = {}
+        self.redirects = RedirectBatch(self.summary, before_flush=self.flush)
         self._mappings: list[WordPressObject] = []
         self._post_mappings: dict[str, tuple[int, int, str]] = {}
-        self._first_use: dict[str, tuple[str, int]] = {}
+        self.first_use: dict[str, tuple[str, int]] = {}
 
     # -- pass 1: read the whole file once, before writing anything ------------------------
 
@@ -210,7 +204,7 @@ class _Import:
         if self._current_item is not None:
             original = _RESIZED.sub(r"\1", rel)
             item = self._current_item
-            self._first_use.setdefault(original, (item.post_type, item.wp_id))
+            self.first_use.setdefault(original, (item.post_type, item.wp_id))
 
     def _scan_attachment(self, item: wordpress.Item) -> None:
         # Only what later items need; the item itself is kept for its redirects.
@@ -264,8 +258,8 @@ class _Import:
                 page.parent_id = parent.page_id
                 page.save(update_fields=["parent"])
         self.flush()
-        self.load_attachment_redirects()
-        self.load_archive_redirects()
+        add_attachment_redirects(self)
+        add_archive_redirects(self)
         self.flush()
         if self.comment_count:
             self.summary.note_counts["comments are not imported (Clarion has no comments)"] = (
@@ -291,8 +285,8 @@ class _Import:
         login = login.strip()
         if not login:
             return None
-        if login in self._author_objs:
-            return self._author_objs[login]
+        if login in self.author_objs:
+            return self.author_objs[login]
         wp = self.authors.get(login) or wordpress.Author(login=login)
         slug = _cut(slugify(login, allow_unicode=True), Author, "slug") or "author"
         values = {"display_name": _cut(wp.name, Author, "display_name")}
@@ -317,7 +311,7 @@ class _Import:
             self.summary.count("authors", "updated")
         else:
             self.summary.count("authors", "unchanged")
-        self._author_objs[login] = author
+        self.author_objs[login] = author
         return author
 
     def load_terms(self) -> None:
@@ -333,8 +327,8 @@ class _Import:
 
     def term_for(self, taxonomy: str, slug: str, name: str) -> Category | Tag:
         key = (taxonomy, slug)
-        if key in self._term_objs:
-            return self._term_objs[key]
+        if key in self.term_objs:
+            return self.term_objs[key]
         model, kind, kind_label = (
             (Category, Kind.CATEGORY, "categories")
             if taxonomy == "category"
@@ -367,7 +361,7 @@ class _Import:
             self.summary.count(kind_label, "updated")
         else:
             self.summary.count(kind_label, "unchanged")
-        self._term_objs[key] = obj
+        self.term_objs[key] = obj
         return obj
 
     # -- media -----------------------------------------------------------------------------
@@ -653,114 +647,16 @@ class _Import:
         new_path = new_path if new_path is not None else unquote(target)
         if unquote(old_path) == new_path:
             return
-        wanted = (post.pk if post else None, "" if post else target)
-        pending = self._redirects.get(old_path)
-        if pending is not None and not (explicit and not pending[1]):
-            return  # the first explicit claim on a path wins; a guess never replaces one
-        self._redirects[old_path] = (wanted, explicit)
-        if len(self._redirects) >= BATCH:
-            self.flush()
+        self.redirects.add(old_path, post.pk if post else None, target, explicit=explicit)
 
     def flush(self) -> None:
-        """Write the redirects and WordPress ID rows gathered so far, a batch at a time."""
         if self._mappings:
             WordPressObject.objects.bulk_create(self._mappings)
             self._mappings = []
-        if not self._redirects:
-            return
-        existing = {
-            r.old_path: r for r in Redirect.objects.filter(old_path__in=list(self._redirects))
-        }
-        new = []
-        for old_path, ((post_id, target), explicit) in self._redirects.items():
-            row = existing.get(old_path)
-            if row is None:
-                new.append(Redirect(old_path=old_path, post_id=post_id, target=target))
-                self.summary.count("redirects", "created")
-            elif (row.post_id, row.target) == (post_id, target) or not explicit:
-                self.summary.count("redirects", "unchanged")
-            else:
-                row.post_id, row.target = post_id, target
-                row.save(update_fields=["post", "target"])
-                self.summary.count("redirects", "updated")
-        # bulk_create sends no post_save: the content generation is bumped once, at the end.
-        Redirect.objects.bulk_create(new)
-        self._redirects = {}
-
-    def load_attachment_redirects(self) -> None:
-        for att in self.attachments.values():
-            if att.item is None:
-                continue
-            parent_id = att.parent_id
-            _, user_id = self._first_use.get(att.rel or "", ("", 0))
-            if not parent_id and user_id:
-                parent_id = user_id
-            parent = self.mapped(Kind.POST, parent_id) if parent_id else None
-            page = self.mapped(Kind.PAGE, parent_id) if parent_id and not parent else None
-            explicit, _ = self.old.item_paths(att.item)
-            for path in explicit:
-                if parent is not None:
-                    self.redirect(
-                        path, post=parent.post, new_path=unquote(parent.post.get_absolute_url())
-                    )
-                elif page is not None:
-                    self.redirect(path, target=page.page.path)
-                elif att.name:
-                    self.redirect(path, target=self.media.url(att.name))
-                else:
-                    self.summary.count("redirects", "skipped")
-                    self.summary.note(
-                        "attachment page with no parent post and no file: no redirect",
-                        f"{path} (attachment {att.wp_id})",
-                    )
-
-    def load_archive_redirects(self) -> None:
-        by_slug = {slug: t for (tax, slug), t in self.terms.items() if tax == "category"}
-        for (taxonomy, slug), term in self.terms.items():
-            obj = self._term_objs[(taxonomy, slug)]
-            new = unquote(obj.get_absolute_url())
-            if taxonomy == "category":
-                chain, seen, current = [slug], {slug}, term
-                while current and current.parent_slug and current.parent_slug not in seen:
-                    chain.insert(0, current.parent_slug)
-                    seen.add(current.parent_slug)
-                    current = by_slug.get(current.parent_slug)
-                old = self.old.category_path(chain)
-                feed = unquote(reverse("posts:category_feed", args=[obj.slug]))
-                query = ("cat", term.term_id) if term.term_id else None
-            else:
-                old = self.old.tag_path(slug)
-                feed = _reverse_or("posts:tag_feed", obj.slug, new)
-                query = ("tag", wp_quote(slug))
-            self.redirect(old, target=new)
-            for suffix in FEED_SUFFIXES:
-                self.redirect(old + suffix, target=feed)
-            if query:
-                self.redirect(self.old.query_path(*query), target=new)
-        for login, author in self.authors.items():
-            obj = self._author_objs.get(login)
-            if obj is None:
-                continue
-            new = unquote(obj.get_absolute_url())
-            old = self.old.author_path(login)
-            self.redirect(old, target=new)
-            self.redirect(old + "feed/", target=_reverse_or("posts:author_feed", obj.slug, new))
-            if author.wp_id:
-                self.redirect(self.old.query_path("author", author.wp_id), target=new)
-        if self.old.prefix:
-            self.redirect(f"{self.old.prefix}/", target="/")  # the blog's home page
-        for suffix in SITE_FEEDS:
-            self.redirect(f"{self.old.prefix}/{suffix}", target=reverse("posts:feed"))
+        self.redirects.flush()
 
 
 _RESIZED = re.compile(r"-\d+x\d+(\.\w+)$")
-
-
-def _reverse_or(name: str, slug: str, fallback: str) -> str:
-    try:
-        return unquote(reverse(name, args=[slug]))
-    except NoReverseMatch:
-        return fallback
 
 
 def _offset(delta) -> str:
