@@ -186,8 +186,8 @@ def generate(path: Path, posts: int) -> None:
         out.write("</channel>\n</rss>\n")
 
 
-def run_child(args: list[str], env: dict) -> tuple[float, int, str]:
-    """Run a child; return (seconds, its peak RSS in MiB, its output)."""
+def run_child(args: list[str], env: dict) -> tuple[float, float, int, str]:
+    """Run a child; return (wall seconds, its CPU seconds, its peak RSS in MiB, its output)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -197,7 +197,7 @@ def run_child(args: list[str], env: dict) -> tuple[float, int, str]:
         output = log.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{output}")
-    return elapsed, usage.ru_maxrss // 1024, output
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, output
 
 
 def main() -> None:
@@ -216,13 +216,13 @@ def main() -> None:
                 f"generated {export} ({export.stat().st_size / 2**20:.1f} MiB, "
                 f"{options.posts} posts) in {time.perf_counter() - started:.1f}s"
             )
-        times, peaks = [], []
+        times, cpus, peaks = [], [], []
         for run in range(options.runs):
             data = work / f"data-{run}"
             env = {**os.environ, "CLARION_DATA_DIR": str(data), "CLARION_SECRET_KEY": "b" * 50}
             env.pop("DATABASE_URL", None)
             run_child([sys.executable, "-m", "clarion", "manage", "migrate", "-v0"], env)
-            seconds, peak, output = run_child(
+            seconds, cpu, peak, output = run_child(
                 [sys.executable, "-m", "clarion", "import", "wordpress", str(export)], env
             )
             times.append(seconds)
@@ -234,7 +234,11 @@ def main() -> None:
             if run == 0:
                 print(output)
             shutil.rmtree(data)
-        print(f"median: {statistics.median(times):.1f}s, peak RSS {statistics.median(peaks)} MiB")
+        print(
+            f"median of {options.runs}: {statistics.median(times):.1f}s wall, "
+            f"{statistics.median(cpus):.1f}s CPU, peak RSS {statistics.median(peaks)} MiB; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

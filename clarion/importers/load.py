@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from django.db import transaction
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -582,6 +583,10 @@ class _Import:
         path = self.old.path_of(item.link)
         if not path or "?" in path or path == "/":
             path = f"{parent.path if parent else '/'}{slug}/"
+        if _is_route(path):
+            self.summary.note(
+                "pages at an address Clarion uses itself (change the path in the admin)", label
+            )
         explicit, _ = self.old.item_paths(item)
         values = {
             "title": _cut(item.title, Page, "title") or f"Untitled {item.wp_id}",
@@ -654,6 +659,15 @@ class _Import:
             WordPressObject.objects.bulk_create(self._mappings)
             self._mappings = []
         self.redirects.flush()
+
+
+def _is_route(path: str) -> bool:
+    """Whether a Clarion view answers at ``path`` (so a page there would never be served)."""
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 _RESIZED = re.compile(r"-\d+x\d+(\.\w+)$")

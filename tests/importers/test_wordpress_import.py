@@ -198,3 +198,17 @@ def test_it_never_overwrites_a_clarion_post_with_the_same_slug(run_import, make_
     assert mine.body == "My own words."
     imported = WordPressObject.objects.get(kind="post", wp_id="5").post
     assert imported.slug == f"{LETTER_SLUG}-2"
+
+
+def test_it_reports_a_page_whose_address_clarion_already_uses(run_import, sample_wxr, tmp_path):
+    export = tmp_path / "feed-page.xml"
+    export.write_text(
+        sample_wxr.read_text(encoding="utf-8").replace(
+            "<link>https://wxr-sample.test/about/</link>",
+            "<link>https://wxr-sample.test/feed/</link>",
+        ),
+        encoding="utf-8",
+    )
+    output = run_import(export)
+    assert "pages at an address Clarion uses itself (change the path in the admin) (1): " in output
+    assert Page.objects.filter(path="/feed/").exists()
