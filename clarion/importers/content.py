@@ -242,8 +242,8 @@ class _Converter(MarkdownConverter):
         href = self._url(el.get("href"))
         if href is None or "_noformat" in parent_tags:
             return text
-        prefix, suffix, inner = text[: len(text) - len(text.lstrip())], "", text.strip()
-        suffix = text[len(text.rstrip()) :]
+        inner = text.strip()
+        prefix, suffix = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
         if not inner:
             return ""
         if inner.replace("\\_", "_") == href and re.match(r"^https?://\S+$", href):
