@@ -212,3 +212,25 @@ def test_it_reports_a_page_whose_address_clarion_already_uses(run_import, sample
     output = run_import(export)
     assert "pages at an address Clarion uses itself (change the path in the admin) (1): " in output
     assert Page.objects.filter(path="/feed/").exists()
+
+
+def test_the_fixture_bodies_render_faithfully(run_import, sample_wxr, uploads, client):
+    run_import(sample_wxr, "--uploads", uploads)
+    table = Post.objects.get(slug="a-table-of-detention-centres").body_html
+    assert "<th>Place</th>" in table and "<td>Tumen</td>" in table and "<td>50</td>" in table
+    photo = Post.objects.get(slug="photographs-from-the-border").body_html
+    assert '<figure class="wp-caption aligncenter"><img alt="A detention centre"' in photo
+    assert 'src="/media/wp/2021/07/shenyang.jpg"' in photo
+    assert "<figcaption>The Shenyang detention centre</figcaption></figure>" in photo
+    assert "<p>Pictures taken by a researcher in 2020.</p>" in photo
+    speech = Post.objects.get(slug="speech-in-the-house-of-lords")
+    assert (
+        "This is classic-editor text with auto paragraphs.<br>\nA single line" in speech.body_html
+    )
+    assert (
+        '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" rel="noopener noreferrer">'
+        in speech.body_html
+    )
+    page = client.get(speech.get_absolute_url()).content.decode()
+    assert "<p>My Lords, I beg to move.</p>" in page
+    assert "[embed]" not in page and "wp:paragraph" not in page
