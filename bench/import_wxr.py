@@ -226,10 +226,11 @@ def main() -> None:
                 [sys.executable, "-m", "clarion", "import", "wordpress", str(export)], env
             )
             times.append(seconds)
+            cpus.append(cpu)
             peaks.append(peak)
             print(
-                f"run {run + 1}: {seconds:.1f}s, peak RSS {peak} MiB "
-                f"({options.posts / seconds:.0f} posts/s)"
+                f"run {run + 1}: {seconds:.1f}s wall, {cpu:.1f}s CPU, peak RSS {peak} MiB "
+                f"({options.posts / seconds:.0f} posts/s wall, {options.posts / cpu:.0f}/s CPU)"
             )
             if run == 0:
                 print(output)
