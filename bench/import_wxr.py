@@ -205,6 +205,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--keep", help="generate the export here and keep it")
+    parser.add_argument("--reference-only", action="store_true", help="only time parsing the file")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="clarion-bench-import-"))
     export = Path(options.keep) if options.keep else work / "export.xml"
@@ -216,6 +217,20 @@ def main() -> None:
                 f"generated {export} ({export.stat().st_size / 2**20:.1f} MiB, "
                 f"{options.posts} posts) in {time.perf_counter() - started:.1f}s"
             )
+        # The reference, in the same run: only stream-parsing the file (no database, no
+        # conversion), the floor any import of it stands on.
+        parse = (
+            "import sys; from clarion.importers import wordpress; "
+            "print(sum(1 for _ in wordpress.read(sys.argv[1])))"
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clarion.settings"}
+        ref_wall, ref_cpu, ref_peak, _ = run_child([sys.executable, "-c", parse, str(export)], env)
+        print(
+            f"reference (parse only): {ref_wall:.1f}s wall, {ref_cpu:.1f}s CPU, "
+            f"peak RSS {ref_peak} MiB"
+        )
+        if options.reference_only:
+            return
         times, cpus, peaks = [], [], []
         for run in range(options.runs):
             data = work / f"data-{run}"
@@ -239,6 +254,10 @@ def main() -> None:
             f"median of {options.runs}: {statistics.median(times):.1f}s wall, "
             f"{statistics.median(cpus):.1f}s CPU, peak RSS {statistics.median(peaks)} MiB; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
+        print(
+            f"import / parse-only: {statistics.median(times) / ref_wall:.0f}x wall, "
+            f"{statistics.median(cpus) / ref_cpu:.0f}x CPU"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
