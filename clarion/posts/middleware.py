@@ -3,8 +3,9 @@ import time
 from django.db import connection
 from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
+from django.utils.encoding import escape_uri_path
 
-from .models import ContentGeneration, Redirect, SiteSettings
+from .models import ContentGeneration, Page, Redirect, SiteSettings
 
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
@@ -61,8 +62,14 @@ class SiteLocaleMiddleware:
 
 
 class RedirectFallbackMiddleware:
-    """On a 404, answer with a permanent redirect when the address is a known old one
-    (a changed slug, or a link imported from WordPress such as ``/?p=123``)."""
+    """On a 404, serve the static page at that address, or answer with a permanent redirect
+    when the address is a known old one (a changed slug, or a link imported from WordPress
+    such as ``/?p=123``).
+
+    Pages are looked up only after every route has missed (like Django's flatpages
+    fallback), so post and archive addresses never pay for them and a page can never
+    shadow a route another app adds.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,10 +78,19 @@ class RedirectFallbackMiddleware:
         response = self.get_response(request)
         if response.status_code != 404:
             return response
+        if request.method in ("GET", "HEAD"):
+            page_response = self._page(request)
+            if page_response is not None:
+                return page_response
         candidates = [request.get_full_path(), request.path]
         if not request.path.endswith("/"):
             candidates.append(request.path + "/")
-        redirect = Redirect.objects.filter(old_path__in=candidates).select_related("post").first()
+        found = {
+            r.old_path: r
+            for r in Redirect.objects.filter(old_path__in=candidates).select_related("post")
+        }
+        # The most specific wins: /blog/?p=3 over /blog/ when both are known.
+        redirect = next((found[c] for c in candidates if c in found), None)
         if redirect is None:
             return response
         if redirect.post_id and not redirect.post.is_live:
@@ -83,3 +99,15 @@ class RedirectFallbackMiddleware:
         if not destination or destination == request.get_full_path():
             return response
         return HttpResponsePermanentRedirect(destination)
+
+    def _page(self, request):
+        from .views import page_detail
+
+        page = Page.objects.published().filter(path=request.path).first()
+        if page is not None:
+            return page_detail(request, page)
+        if not request.path.endswith("/") and (
+            Page.objects.published().filter(path=request.path + "/").exists()
+        ):
+            return HttpResponsePermanentRedirect(escape_uri_path(request.path + "/"))
+        return None

@@ -12,10 +12,11 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .models import Author, Category, Post, Redirect, SiteSettings, Tag
+from .models import Author, Category, Page, Post, Redirect, SiteSettings, Tag
 from .share import share_links
 
 
@@ -70,7 +71,7 @@ def home(request, page=1):
         return redirect("/search/?" + urlencode({"q": request.GET["s"]}))
     if any(k in request.GET for k in ("p", "page_id", "cat", "tag", "author", "m")):
         found = Redirect.objects.filter(old_path=request.get_full_path()).first()
-        if found is None:
+        if found is None or (found.post_id and not found.post.is_live):
             raise Http404("No such post")
         return HttpResponsePermanentRedirect(found.destination())
     queryset = Post.objects.live().order_by("-sticky", "-published_at", "-id")
@@ -83,7 +84,9 @@ def post_detail(request, year, month, day, slug):
         Post.objects.live().select_related("author").prefetch_related("categories", "tags"),
         slug=slug,
     )
-    if request.path != post.get_absolute_url():
+    # request.path is decoded, a reversed URL is percent-encoded: compare like with like,
+    # or a non-ASCII slug would redirect to itself for ever.
+    if escape_uri_path(request.path) != post.get_absolute_url():
         return HttpResponsePermanentRedirect(post.get_absolute_url())
     return _render_post(request, post)
 
@@ -285,3 +288,12 @@ def share_mastodon(request):
 
 def subscribe_placeholder(request):
     return render(request, "posts/subscribe_placeholder.html")
+
+
+def page_detail(request, page: Page):
+    """A published static page; reached from the 404 fallback (see middleware.py)."""
+    return render(
+        request,
+        "posts/page.html",
+        {"page": page, "canonical": absolute(escape_uri_path(page.path))},
+    )
