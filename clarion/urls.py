@@ -15,6 +15,7 @@ urlpatterns = [
     path(
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
     ),
+    path("search/", include("clarion.search.urls")),
     path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
     # Uploaded media. Behind nginx, serve MEDIA_ROOT directly instead (docs/deploy.md).
     re_path(
