@@ -10,17 +10,20 @@ def letter_and_neighbours(demo_site, make_post):
     from clarion.search.backends import get_search_backend
 
     politics = Category.objects.create(name="Politics")
+    # Posts of the letter's length that mention its words once, in the body only.
+    filler = (
+        "Questions in the Lords this week covered housing, energy prices and the courts. "
+        "Members asked about trade with Asia and about the work of select committees. "
+    ) * 30
     make_post(
         "Weekly round-up",
-        body="Questions in the Lords this week. "
-        * 30
-        + "A colleague raised detention in Shenyang. Also forced repatriation in passing, "
-        "and one escapee's story.",
+        body=filler + "A colleague raised detention in Shenyang. Also forced repatriation in "
+        "passing, and one escapee's story.\n\n" + filler,
         categories=[politics],
     )
     make_post(
         "Travel notes from the north-east",
-        body="Trains, rivers and a long wait. " * 20 + "We passed Shenyang at night.",
+        body=filler + "We passed Shenyang at night; an escapee had come this way once.",
     )
     get_search_backend().rebuild()
     return demo_site["letter"]
