@@ -138,3 +138,11 @@ def test_it_limits_suggestions(client, make_post):
 def test_the_search_pages_only_answer_get(client, db):
     assert client.post("/search/", {"q": "x"}).status_code == 405
     assert client.post("/search/suggest/", {"q": "x"}).status_code == 405
+
+
+def test_the_results_page_runs_no_inline_script(client, letter_and_neighbours):
+    html = client.get("/search/", {"q": "Shenyang"}).content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all("src=" in tag for tag in scripts)
+    assert "/static/clarion/search.js" in html
+    assert " on" not in "".join(re.findall(r"<[a-z]+\b[^>]*\son\w+=", html))
