@@ -224,12 +224,14 @@ def queries(seed: int, count: int = 200) -> list[str]:
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    if len(samples) < 2:
+        return samples[0], samples[0], samples[0]
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]
 
 
-def timed(fn, items, passes: int) -> list[float]:
-    for item in items:  # warm caches: the page cache, compiled templates, the planner
+def timed(fn, items, passes: int, warm: bool = True) -> list[float]:
+    for item in items if warm else ():  # warm caches: compiled templates, the planner
         fn(item)
     samples = []
     for _ in range(passes):
@@ -248,6 +250,12 @@ def main() -> int:
     parser.add_argument("--data-dir", default="/tmp/clarion-bench-search", help="SQLite folder.")
     parser.add_argument("--regenerate", action="store_true", help="Delete and regenerate posts.")
     parser.add_argument("--skip-rebuild", action="store_true", help="Reuse the current index.")
+    parser.add_argument(
+        "--reference-queries",
+        type=int,
+        default=20,
+        help="How many queries to time with the LIKE reference (slow: a full scan each).",
+    )
     args = parser.parse_args()
 
     data_dir = Path(args.data_dir)
@@ -267,7 +275,7 @@ def main() -> int:
     print(
         f"Search benchmark: {connection.vendor}, {args.posts:,} posts, seed {args.seed}; "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}"
     )
     if args.regenerate or Post.objects.count() != args.posts:
         print("  clearing old posts…")
@@ -320,14 +328,29 @@ def main() -> int:
     rows = [
         ("search function", timed(lambda q: backend.search(q), qs, args.passes)),
         ("/search/ page", timed(page, qs, args.passes)),
+        # The same page with no query: the site's header, sidebar and footer alone.
+        ("/search/?q= (page chrome only)", timed(lambda q: page(""), qs, args.passes)),
         ("/search/suggest/", timed(suggest, qs, args.passes)),
         ("re-index 1 post (unchanged)", update),
         ("index 1 post (new document)", reindex),
     ]
+    if args.reference_queries:
+        # The reference: WordPress core's search, a LIKE '%word%' over title, excerpt and
+        # body, which is what the plain fallback backend does.
+        fallback = load_backend("clarion.search.backends.fallback")
+        sample = qs[:: max(1, len(qs) // args.reference_queries)][: args.reference_queries]
+        rows.append(
+            (
+                "reference: LIKE search",
+                timed(lambda q: fallback.search(q), sample, 1, warm=False),
+            )
+        )
+        rows.append(("search function, same queries", timed(backend.search, sample, 1)))
     print(f"\n  {'measure':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, samples in rows:
         p50, p95, p99 = percentiles(samples)
         print(f"  {name:<30} {len(samples):>5} {p50:>8.2f} {p95:>8.2f} {p99:>8.2f}")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 
