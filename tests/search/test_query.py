@@ -78,3 +78,11 @@ def test_the_engine_accepts_whatever_is_typed(indexed, text):
     results = get_search_backend().search(text)
     assert results.total >= 0
     get_search_backend().suggest(text)
+
+
+def test_marked_html_escapes_and_balances_marks():
+    from clarion.search.backends.base import marked_html
+    from clarion.search.documents import MARK_END, MARK_START
+
+    assert marked_html(f"a <b> {MARK_START}x{MARK_END}") == "a &lt;b&gt; <mark>x</mark>"
+    assert marked_html(f"cut{MARK_END} then {MARK_START}open") == "cut then <mark>open</mark>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from ..query import Clause, Query, Term, parse
 Progress = Callable[[int, int], None]  # (done, total)
 
 SUGGEST_MAX_CHARS = 100
+_MARKERS = re.compile(f"([{MARK_START}{MARK_END}])")
 
 
 @dataclass
@@ -46,13 +48,23 @@ class Suggestion:
 
 
 def marked_html(text: str) -> SafeString:
-    """Escape ``text`` and turn the backends' match markers into <mark> elements."""
-    html = escape(text)
-    opened = html.count(MARK_START)
-    html = html.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-    # A highlighter that cut a fragment between its markers must not leave <mark> open.
-    html += "</mark>" * max(0, opened - text.count(MARK_END))
-    return mark_safe(html)
+    """Escape ``text`` and turn the backends' match markers into balanced <mark> elements
+    (a highlighter that cut a fragment between two markers leaves one unpaired)."""
+    out, inside = [], False
+    for part in _MARKERS.split(text):
+        if part == MARK_START:
+            if not inside:
+                out.append("<mark>")
+            inside = True
+        elif part == MARK_END:
+            if inside:
+                out.append("</mark>")
+            inside = False
+        else:
+            out.append(escape(part))
+    if inside:
+        out.append("</mark>")
+    return mark_safe("".join(out))
 
 
 def has_mark(text: str | None) -> bool:
