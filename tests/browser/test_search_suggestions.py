@@ -85,7 +85,7 @@ def test_escape_closes_the_suggestions_and_enter_still_searches(search_server, l
     results = page.locator(".search-hit")
     assert results.count() == 0  # "lett" is not a word; the page says what to try
     assert "No posts found" in page.content()
-    box = page.get_by_role("combobox", name="Search this site").first
+    box = page.get_by_role("combobox", name="Search the posts")
     box.fill("escapee")
     box.press("Enter")
     page.wait_for_url(lambda url: url.endswith("/search/?q=escapee"))
