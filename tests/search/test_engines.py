@@ -129,3 +129,20 @@ def test_the_vector_weights_title_excerpt_and_body(make_post):
     assert "'titl':1A" in vector
     assert "'excerpt':" in vector and "B" in vector.split("'excerpt':")[1].split()[0]
     assert "'bodi':" in vector and vector.split("'bodi':")[1].split()[0].rstrip(",").endswith("C")
+
+
+@sqlite_only
+def test_past_the_rank_window_only_the_newest_matches_are_ranked(make_post):
+    oldest = make_post("Tumen", body="Tumen, Tumen and Tumen.")  # the best match, but old
+    for n in range(5):
+        make_post(f"Bulletin {n}", body="News from Tumen.")
+    backend = get_search_backend()
+    backend.rebuild()
+    assert backend.search("tumen", limit=3).hits[0].post == oldest
+    backend.rank_window = 3
+    page = backend.search("tumen", limit=3)
+    assert page.total == 6
+    assert oldest not in [hit.post for hit in page.hits]
+    # Deeper pages rank every match, so nothing is out of reach.
+    assert len(backend.search("tumen", offset=3, limit=3).hits) == 3
+    assert [s.title for s in backend.suggest("tume")] == ["Tumen"]

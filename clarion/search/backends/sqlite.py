@@ -107,6 +107,7 @@ def match_expression(query: Query, column: str | None = None) -> str:
 
 class SQLiteSearchBackend(BaseSearchBackend):
     name = "sqlite-fts5"
+    rank_window = 5000
 
     def _clear(self) -> None:
         # Drop the index first so deleting the documents does not feed it 'delete'
@@ -122,24 +123,45 @@ class SQLiteSearchBackend(BaseSearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
 
-    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
-        match = match_expression(query)
+    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int):
+        """Rows of (post id, bm25 score, total) for one page of live matches, best first.
+
+        bm25() costs a pass over each match's positions: for a word found in most posts
+        that takes seconds. Past ``rank_window`` matches, only the newest ``rank_window``
+        (by rowid: a cheap walk down the doclist) are ranked, and the total is then FTS5's
+        bare count, which may include the odd scheduled post not yet due.
+        """
         where, params = live_where(now)
         bm25 = ", ".join(str(w) for w in WEIGHTS)
+        threshold = self._window_start(match) if offset + limit <= self.rank_window else None
+        window = " AND rowid >= %s" if threshold is not None else ""
         # FTS5's auxiliary functions refuse a query with a window function, so the matches
         # and their scores are materialised first; count(*) OVER () then gives the total
-        # with the page, in one pass over the index.
+        # with the page. Materialising also makes SQLite start from the index: left to
+        # itself it walks every live post and probes the index for each.
         sql = (
             f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{window})"
             " SELECT hits.id, hits.score, count(*) OVER ()"
             f" FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
             " ORDER BY hits.score, posts_post.published_at DESC, posts_post.id DESC"
             " LIMIT %s OFFSET %s"
         )
+        args = [match, threshold] if threshold is not None else [match]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [match, *params, limit, offset])
+            cursor.execute(sql, [*args, *params, limit, offset])
             rows = cursor.fetchall()
+            if threshold is not None and rows:
+                cursor.execute(
+                    f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
+                )
+                total = cursor.fetchone()[0]
+                rows = [(pk, score, total) for pk, score, _ in rows]
+        return rows
+
+    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
+        match = match_expression(query)
+        rows = self._ranked(match, now=now, offset=offset, limit=limit)
         if not rows:
             return [], 0
         snippets = self._snippets(match, [r[0] for r in rows])
@@ -162,6 +184,17 @@ class SQLiteSearchBackend(BaseSearchBackend):
             )
         return hits, rows[0][2]
 
+    def _window_start(self, match: str) -> int | None:
+        """The rowid of the RANK_WINDOW-th newest match, or None if there are fewer."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+                " ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+                [match, self.rank_window - 1],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
     def _snippets(self, match: str, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
         marks = [MARK_START, MARK_END]
         placeholders = ", ".join(["%s"] * len(ids))
@@ -178,25 +211,17 @@ class SQLiteSearchBackend(BaseSearchBackend):
     def _count(self, query: Query, *, now: datetime) -> int:
         where, params = live_where(now)
         sql = (
-            f"SELECT count(*) FROM {FTS_TABLE} JOIN posts_post ON posts_post.id = {FTS_TABLE}.rowid"
-            f" WHERE {FTS_TABLE} MATCH %s AND {where}"
+            f"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH %s)"
+            f" SELECT count(*) FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [match_expression(query), *params])
             return cursor.fetchone()[0]
 
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
-        where, params = live_where(now)
-        sql = (
-            f"SELECT posts_post.id FROM {FTS_TABLE}"
-            f" JOIN posts_post ON posts_post.id = {FTS_TABLE}.rowid"
-            f" WHERE {FTS_TABLE} MATCH %s AND {where}"
-            f" ORDER BY bm25({FTS_TABLE}, {', '.join(str(w) for w in WEIGHTS)}),"
-            " posts_post.published_at DESC LIMIT %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [match_expression(query, column="title"), *params, limit])
-            return [row[0] for row in cursor.fetchall()]
+        rows = self._ranked(match_expression(query, column="title"), now=now, offset=0, limit=limit)
+        return [row[0] for row in rows]
 
 
 SearchBackend = SQLiteSearchBackend
