@@ -131,7 +131,6 @@ def test_the_vector_weights_title_excerpt_and_body(make_post):
     assert "'bodi':" in vector and vector.split("'bodi':")[1].split()[0].rstrip(",").endswith("C")
 
 
-@sqlite_only
 def test_past_the_rank_window_only_the_newest_matches_are_ranked(make_post):
     oldest = make_post("Tumen", body="Tumen, Tumen and Tumen.")  # the best match, but old
     for n in range(5):

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Subquery, Window
 
 from clarion.posts.models import Post
 
@@ -63,6 +63,7 @@ def tsquery(query: Query, weight: str = "") -> SearchQuery:
 
 class PostgresSearchBackend(BaseSearchBackend):
     name = "postgresql"
+    rank_window = 5000
 
     def _write(self, docs, *, fresh: bool) -> None:
         super()._write(docs, fresh=fresh)
@@ -74,18 +75,39 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _matches(self, query: Query, now: datetime):
         return Post.objects.live(now).filter(search_document__search_vector=tsquery(query))
 
-    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
-        q = tsquery(query)
+    def _ranked(self, q: SearchQuery, *, now: datetime, offset: int, limit: int) -> list:
+        """Rows of (post id, score, total) for one page of live matches, best first.
+
+        ts_rank_cd reads each match's whole tsvector: for a word found in most posts that
+        takes seconds. Past ``rank_window`` matches, only the newest ``rank_window`` (by id,
+        which the GIN index finds without reading the vectors) are ranked, and the total
+        is then the count of matching documents, which may include the odd scheduled post
+        not yet due.
+        """
+        matching = SearchDocument.objects.filter(search_vector=q)
+        windowed = offset + limit <= self.rank_window and (
+            matching[: self.rank_window + 1].count() > self.rank_window
+        )
+        posts = Post.objects.live(now).filter(search_document__search_vector=q)
+        if windowed:
+            newest = matching.order_by("-post_id").values("post_id")[: self.rank_window]
+            posts = posts.filter(pk__in=Subquery(newest))
         rows = list(
-            Post.objects.live(now)
-            .filter(search_document__search_vector=q)
-            .annotate(
+            posts.annotate(
                 score=SearchRank(F("search_document__search_vector"), q, cover_density=True),
                 total=Window(Count("id")),
             )
             .order_by("-score", "-published_at", "-id")
             .values_list("id", "score", "total")[offset : offset + limit]
         )
+        if windowed and rows:
+            total = matching.count()
+            rows = [(pk, score, total) for pk, score, _ in rows]
+        return rows
+
+    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
+        q = tsquery(query)
+        rows = self._ranked(q, now=now, offset=offset, limit=limit)
         if not rows:
             return [], 0
         marks = {"start_sel": MARK_START, "stop_sel": MARK_END, "config": CONFIG}
@@ -132,14 +154,8 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
         # Weight A only: the title's lexemes, so the GIN index answers and a word deep in
         # a body does not suggest that post's title.
-        q = tsquery(query, weight="A")
-        return list(
-            Post.objects.live(now)
-            .filter(search_document__search_vector=q)
-            .annotate(score=SearchRank(F("search_document__search_vector"), q))
-            .order_by("-score", "-published_at")
-            .values_list("id", flat=True)[:limit]
-        )
+        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit)
+        return [row[0] for row in rows]
 
 
 SearchBackend = PostgresSearchBackend
