@@ -82,8 +82,11 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _matches(self, query: Query, now: datetime):
         return Post.objects.live(now).filter(search_document__search_vector=tsquery(query))
 
-    def _ranked(self, q: SearchQuery, *, now: datetime, offset: int, limit: int) -> list:
-        """Rows of (post id, score, total) for one page of live matches, best first.
+    def _ranked(
+        self, q: SearchQuery, *, now: datetime, offset: int, limit: int, count: bool = True
+    ) -> list:
+        """Rows of (post id, score, total) for one page of live matches, best first; with
+        ``count=False`` (suggestions) the total is not worth its cost and may be short.
 
         ts_rank_cd reads each match's whole tsvector: for a word found in most posts that
         takes seconds. Past ``rank_window`` matches, only the newest ``rank_window`` (by id,
@@ -107,7 +110,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             .order_by("-score", "-published_at", "-id")
             .values_list("id", "score", "total")[offset : offset + limit]
         )
-        if windowed and rows:
+        if windowed and rows and count:
             total = matching.count()
             rows = [(pk, score, total) for pk, score, _ in rows]
         return rows
@@ -161,7 +164,7 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
         # Weight A only: the title's lexemes, so the GIN index answers and a word deep in
         # a body does not suggest that post's title.
-        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit)
+        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit, count=False)
         return [row[0] for row in rows]
 
 

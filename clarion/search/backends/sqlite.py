@@ -123,8 +123,9 @@ class SQLiteSearchBackend(BaseSearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
 
-    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int):
-        """Rows of (post id, bm25 score, total) for one page of live matches, best first.
+    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int, count: bool = True):
+        """Rows of (post id, bm25 score, total) for one page of live matches, best first;
+        with ``count=False`` (suggestions) the total is not worth its cost and may be short.
 
         bm25() costs a pass over each match's positions: for a word found in most posts
         that takes seconds. Past ``rank_window`` matches, only the newest ``rank_window``
@@ -151,7 +152,7 @@ class SQLiteSearchBackend(BaseSearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(sql, [*args, *params, limit, offset])
             rows = cursor.fetchall()
-            if threshold is not None and rows:
+            if threshold is not None and rows and count:
                 cursor.execute(
                     f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
                 )
@@ -220,7 +221,8 @@ class SQLiteSearchBackend(BaseSearchBackend):
             return cursor.fetchone()[0]
 
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
-        rows = self._ranked(match_expression(query, column="title"), now=now, offset=0, limit=limit)
+        match = match_expression(query, column="title")
+        rows = self._ranked(match, now=now, offset=0, limit=limit, count=False)
         return [row[0] for row in rows]
 
 
