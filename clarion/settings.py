@@ -296,6 +296,10 @@ LOGGING = {
     },
 }
 
+# Site search: "…backends.database" picks the database's own full-text search
+# (docs/search.md); "clarion.search.backends.fallback" forces plain matching.
+CLARION_SEARCH_BACKEND = config.env("CLARION_SEARCH_BACKEND", "clarion.search.backends.database")
+
 # Jobs the worker runs every CLARION_TICK_SECONDS (dotted paths to functions of no arguments).
 CLARION_PERIODIC_JOBS = [
     "clarion.posts.services.publish_due_posts",

@@ -17,6 +17,7 @@ urlpatterns = [
     path(
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
     ),
+    path("search/", include("clarion.search.urls")),
     path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
     # Uploaded media, never run as a page (clarion.ops.media). Behind nginx, serve MEDIA_ROOT
     # directly with the same headers instead (docs/operating.md).

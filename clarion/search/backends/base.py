@@ -1,0 +1,215 @@
+"""The one interface every search backend implements, and what they share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from clarion.posts.models import Post
+
+from .. import documents
+from ..documents import MARK_END, MARK_START
+from ..models import SearchDocument
+from ..query import Clause, Query, Term, parse
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+SUGGEST_MAX_CHARS = 100
+_MARKERS = re.compile(f"([{MARK_START}{MARK_END}])")
+
+
+@dataclass
+class Hit:
+    post_id: int
+    score: float
+    title_html: SafeString
+    snippet_html: SafeString
+    post: Post | None = None
+
+
+@dataclass
+class Results:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclass
+class Suggestion:
+    title: str
+    url: str
+
+
+def marked_html(text: str) -> SafeString:
+    """Escape ``text`` and turn the backends' match markers into balanced <mark> elements
+    (a highlighter that cut a fragment between two markers leaves one unpaired)."""
+    out, inside = [], False
+    for part in _MARKERS.split(text):
+        if part == MARK_START:
+            if not inside:
+                out.append("<mark>")
+            inside = True
+        elif part == MARK_END:
+            if inside:
+                out.append("</mark>")
+            inside = False
+        else:
+            out.append(escape(part))
+    if inside:
+        out.append("</mark>")
+    return mark_safe("".join(out))
+
+
+def has_mark(text: str | None) -> bool:
+    return bool(text) and MARK_START in text
+
+
+def live_where(now: datetime) -> tuple[str, list]:
+    """The WHERE clause of ``Post.objects.live(now)`` on table ``posts_post``.
+
+    Raw-SQL backends join the index back to the posts table with exactly the condition the
+    rest of the site uses for "a reader may see this", so visibility has one definition.
+    """
+    query = Post.objects.live(now).query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = query.where.as_sql(compiler, connection)
+    return sql, list(params)
+
+
+def _load_live(queryset, ids: list[int]) -> dict[int, Post]:
+    """The posts with these ids, by id, leaving out any no longer live.
+
+    The engines' queries already joined on ``live()``; this second look (``is_live``) keeps
+    a page right if a post was unpublished in between. It is done in Python because, with
+    live()'s conditions in SQL, SQLite prefers the (status, published_at) index to the
+    primary key and reads every live post to find ten.
+    """
+    return {pk: post for pk, post in queryset.in_bulk(ids).items() if post.is_live}
+
+
+def suggest_query(text: str) -> Query | None:
+    """Words typed so far, the last one (unless followed by a space) as a prefix."""
+    parsed = parse(text[:SUGGEST_MAX_CHARS])
+    words = parsed.words
+    if not words or (len(words) == 1 and len(words[0]) < 2):
+        return None
+    terms = [Term(words=(w,)) for w in words]
+    if not text.endswith(" "):
+        terms[-1] = Term(words=(words[-1],), prefix=True)
+    return Query(text=parsed.text, clauses=tuple(Clause(terms=(t,)) for t in terms))
+
+
+class BaseSearchBackend:
+    """Index posts and answer readers' queries.
+
+    Subclasses implement ``_search``, ``_suggest`` and, when the engine needs more than the
+    ``SearchDocument`` rows, ``_write``/``_clear``/``_finish_rebuild``.
+    """
+
+    name = "base"
+    page_size = 10
+
+    def __init__(self, params: dict | None = None):
+        self.params = params or {}
+
+    # Writing
+
+    def index_posts(self, post_ids: Iterable[int]) -> None:
+        """Bring the index in step with these posts: add or update the indexable ones,
+        drop the rest (drafts, deleted). Idempotent; unchanged documents are not rewritten."""
+        ids = {int(pk) for pk in post_ids}
+        if not ids:
+            return
+        docs = documents.build_many(ids)
+        with transaction.atomic():
+            stored = {d.pk: d.as_row() for d in SearchDocument.objects.filter(pk__in=ids)}
+            changed = [d for d in docs if stored.get(d.pk) != d.as_row()]
+            self._write(changed, fresh=False)
+            gone = ids - {d.pk for d in docs}
+            if gone:
+                SearchDocument.objects.filter(pk__in=gone).delete()
+
+    def rebuild(self, *, progress: Progress | None = None, batch_size: int = 500) -> int:
+        """Rebuild the whole index from the posts in one transaction; return the count."""
+        ids = list(documents.indexable_posts().order_by("pk").values_list("pk", flat=True))
+        total = len(ids)
+        with transaction.atomic():
+            self._clear()
+            if progress:
+                progress(0, total)
+            for start in range(0, total, batch_size):
+                chunk = ids[start : start + batch_size]
+                self._write(documents.build_many(chunk), fresh=True)
+                if progress:
+                    progress(min(start + batch_size, total), total)
+            self._finish_rebuild()
+        return total
+
+    def _write(self, docs: list[SearchDocument], *, fresh: bool) -> None:
+        if not docs:
+            return
+        if fresh:
+            SearchDocument.objects.bulk_create(docs)
+        else:
+            SearchDocument.objects.bulk_create(
+                docs,
+                update_conflicts=True,
+                unique_fields=["post"],
+                update_fields=["title", "excerpt", "body", "terms"],
+            )
+
+    def _clear(self) -> None:
+        SearchDocument.objects.all().delete()
+
+    def _finish_rebuild(self) -> None:
+        pass
+
+    # Reading
+
+    def search(self, query: Query | str, *, offset: int = 0, limit: int | None = None) -> Results:
+        """One page of live posts matching ``query``, best first, with the total count."""
+        if isinstance(query, str):
+            query = parse(query)
+        limit = self.page_size if limit is None else limit
+        if not query.searchable:
+            return Results(query=query)
+        now = timezone.now()
+        hits, total = self._search(query, offset=offset, limit=limit, now=now)
+        if not hits and offset > 0:
+            total = self._count(query, now=now)
+        posts = _load_live(Post.objects.for_listing(), [h.post_id for h in hits])
+        for hit in hits:
+            hit.post = posts.get(hit.post_id)
+        return Results(query=query, hits=[h for h in hits if h.post], total=total)
+
+    def suggest(self, text: str, *, limit: int = 8) -> list[Suggestion]:
+        """Titles of live posts matching what has been typed so far."""
+        query = suggest_query(text or "")
+        if query is None:
+            return []
+        now = timezone.now()
+        ids = self._suggest(query, limit=limit, now=now)
+        posts = _load_live(Post.objects.only("title", "slug", "status", "published_at"), ids)
+        return [
+            Suggestion(title=posts[pk].title, url=posts[pk].get_absolute_url())
+            for pk in ids
+            if pk in posts
+        ]
+
+    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
+        """Return ([Hit], total) for one page."""
+        raise NotImplementedError
+
+    def _count(self, query: Query, *, now: datetime) -> int:
+        return self._search(query, offset=0, limit=1, now=now)[1]
+
+    def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
+        """Return the ids of up to ``limit`` live posts whose titles match, best first."""
+        raise NotImplementedError

@@ -1,0 +1,229 @@
+"""SQLite FTS5: an external-content index over ``search_searchdocument``.
+
+The recipe is sqlite-utils' ``Table.enable_fts`` (content table + ``_ai``/``_ad``/``_au``
+triggers using FTS5's 'delete' command) with healthchecks' ranking and snippets: ``bm25()``
+weighted title > excerpt and category/tag names > body, and ``snippet()``/``highlight()``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from functools import lru_cache
+
+from django.db import connection
+
+from ..documents import MARK_END, MARK_START
+from ..query import Query, Term
+from .base import BaseSearchBackend, Hit, has_mark, live_where, marked_html
+
+FTS_TABLE = "search_fts"
+CONTENT_TABLE = "search_searchdocument"
+COLUMNS = ("title", "excerpt", "body", "terms")
+# bm25() weights, in COLUMNS order.
+WEIGHTS = (10.0, 4.0, 1.0, 4.0)
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+SNIPPET_TOKENS = 32
+
+
+def schema_sql() -> list[str]:
+    """Statements creating the FTS5 table and the triggers that keep it in step."""
+    cols = ", ".join(COLUMNS)
+    new = ", ".join(f"new.{c}" for c in COLUMNS)
+    old = ", ".join(f"old.{c}" for c in COLUMNS)
+    delete_old = (
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols})"
+        f" VALUES ('delete', old.post_id, {old});"
+    )
+    insert_new = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.post_id, {new});"
+    return [
+        # prefix='2 3': prefix queries (``Shen*`` and the as-you-type suggestions) read a
+        # small prefix index instead of scanning every term.
+        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='{CONTENT_TABLE}',"
+        f" content_rowid='post_id', tokenize='{TOKENIZE}', prefix='2 3')",
+        f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON {CONTENT_TABLE} BEGIN {insert_new} END",
+        f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON {CONTENT_TABLE} BEGIN {delete_old} END",
+        f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE ON {CONTENT_TABLE}"
+        f" BEGIN {delete_old} {insert_new} END",
+    ]
+
+
+def drop_sql() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{s}" for s in ("ai", "ad", "au")] + [
+        f"DROP TABLE IF EXISTS {FTS_TABLE}"
+    ]
+
+
+@lru_cache(maxsize=1)
+def fts5_available() -> bool:
+    """Whether this Python's SQLite library was compiled with FTS5 and our tokenizer."""
+    try:
+        probe = sqlite3.connect(":memory:")
+        try:
+            probe.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{TOKENIZE}')")
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def fts_table_exists(using=None) -> bool:
+    with (using or connection).cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+        )
+        return cursor.fetchone() is not None
+
+
+def create_fts(schema_editor_or_cursor) -> None:
+    for statement in schema_sql():
+        schema_editor_or_cursor.execute(statement)
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _term(term: Term) -> str:
+    # A quoted string is always a phrase of tokens to FTS5, never an operator or column
+    # name, and "…"* makes its last token a prefix.
+    return _quote(" ".join(term.words)) + ("*" if term.prefix else "")
+
+
+def match_expression(query: Query, column: str | None = None) -> str:
+    """Compile ``query`` to FTS5 syntax. FTS5's NOT is binary (``a NOT b``), so the
+    exclusions follow the conjunction of what is looked for."""
+    positive = " AND ".join(
+        "(" + " OR ".join(_term(t) for t in clause.terms) + ")" for clause in query.positive
+    )
+    expression = f"({positive})"
+    for clause in query.negative:
+        expression += " NOT (" + " OR ".join(_term(t) for t in clause.terms) + ")"
+    if column:
+        expression = "{" + column + "} : " + expression
+    return expression
+
+
+class SQLiteSearchBackend(BaseSearchBackend):
+    name = "sqlite-fts5"
+    rank_window = 5000
+
+    def _clear(self) -> None:
+        # Drop the index first so deleting the documents does not feed it 'delete'
+        # commands one by one, then recreate it empty: the inserts that follow index each
+        # document exactly once through the insert trigger.
+        with connection.cursor() as cursor:
+            for statement in drop_sql():
+                cursor.execute(statement)
+            cursor.execute(f"DELETE FROM {CONTENT_TABLE}")
+            create_fts(cursor)
+
+    def _finish_rebuild(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+
+    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int, count: bool = True):
+        """Rows of (post id, bm25 score, total) for one page of live matches, best first;
+        with ``count=False`` (suggestions) the total is not worth its cost and may be short.
+
+        bm25() costs a pass over each match's positions: for a word found in most posts
+        that takes seconds. Past ``rank_window`` matches, only the newest ``rank_window``
+        (by rowid: a cheap walk down the doclist) are ranked, and the total is then FTS5's
+        bare count, which may include the odd scheduled post not yet due.
+        """
+        where, params = live_where(now)
+        bm25 = ", ".join(str(w) for w in WEIGHTS)
+        threshold = self._window_start(match) if offset + limit <= self.rank_window else None
+        window = " AND rowid >= %s" if threshold is not None else ""
+        # FTS5's auxiliary functions refuse a query with a window function, so the matches
+        # and their scores are materialised first; count(*) OVER () then gives the total
+        # with the page. Materialising also makes SQLite start from the index: left to
+        # itself it walks every live post and probes the index for each.
+        sql = (
+            f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{window})"
+            " SELECT hits.id, hits.score, count(*) OVER ()"
+            f" FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
+            " ORDER BY hits.score, posts_post.published_at DESC, posts_post.id DESC"
+            " LIMIT %s OFFSET %s"
+        )
+        args = [match, threshold] if threshold is not None else [match]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*args, *params, limit, offset])
+            rows = cursor.fetchall()
+            if threshold is not None and rows and count:
+                cursor.execute(
+                    f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
+                )
+                total = cursor.fetchone()[0]
+                rows = [(pk, score, total) for pk, score, _ in rows]
+        return rows
+
+    def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
+        match = match_expression(query)
+        rows = self._ranked(match, now=now, offset=offset, limit=limit)
+        if not rows:
+            return [], 0
+        snippets = self._snippets(match, [r[0] for r in rows])
+        hits = []
+        for pk, score, _total in rows:
+            title, body, excerpt, plain_excerpt = snippets[pk]
+            if has_mark(body):
+                snippet = body
+            elif has_mark(excerpt):
+                snippet = excerpt
+            else:
+                snippet = plain_excerpt
+            hits.append(
+                Hit(
+                    post_id=pk,
+                    score=-score,
+                    title_html=marked_html(title),
+                    snippet_html=marked_html(snippet),
+                )
+            )
+        return hits, rows[0][2]
+
+    def _window_start(self, match: str) -> int | None:
+        """The rowid of the RANK_WINDOW-th newest match, or None if there are fewer."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+                " ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+                [match, self.rank_window - 1],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def _snippets(self, match: str, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+        marks = [MARK_START, MARK_END]
+        placeholders = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"SELECT rowid, highlight({FTS_TABLE}, 0, %s, %s),"
+            f" snippet({FTS_TABLE}, 2, %s, %s, '…', {SNIPPET_TOKENS}),"
+            f" snippet({FTS_TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}), excerpt"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*marks, *marks, *marks, match, *ids])
+            return {row[0]: row[1:] for row in cursor.fetchall()}
+
+    def _count(self, query: Query, *, now: datetime) -> int:
+        where, params = live_where(now)
+        sql = (
+            f"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH %s)"
+            f" SELECT count(*) FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [match_expression(query), *params])
+            return cursor.fetchone()[0]
+
+    def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
+        match = match_expression(query, column="title")
+        rows = self._ranked(match, now=now, offset=0, limit=limit, count=False)
+        return [row[0] for row in rows]
+
+
+SearchBackend = SQLiteSearchBackend
