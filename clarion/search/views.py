@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from clarion.lib.throttle import throttle
+
 from .backends import get_search_backend
 from .query import MAX_QUERY_CHARS, parse
 
@@ -62,6 +64,7 @@ def _url(text: str, number: int) -> str:
 
 
 @require_GET
+@throttle("suggest", methods=("GET",))
 def suggest(request):
     """Titles of live posts matching what is typed so far, for the search box."""
     text = request.GET.get("q", "")[:MAX_QUERY_CHARS]

@@ -57,3 +57,7 @@ def test_searching_from_the_sidebar_goes_to_the_results_page(live_server, demo, 
     page.get_by_label("Search this site").press("Enter")
     page.wait_for_load_state("load")
     assert "/search/?q=Shenyang" in page.url
+    first = page.locator("main h2 a").first
+    assert first.inner_text().startswith("Letter to the Foreign Secretary")
+    assert page.locator("main mark").first.inner_text() == "Shenyang"
+    assert page.problems == []
