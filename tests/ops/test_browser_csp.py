@@ -10,23 +10,11 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import IN_CI
-
 from .sites import python, site_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORT = 8611
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TABLE_POST = """
 from django.utils import timezone
 from clarion.posts import services
@@ -43,10 +31,6 @@ print(post.get_absolute_url())
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail("Chromium is missing at /usr/bin/chromium")
-        pytest.skip("Chromium is missing")
     site = tmp_path_factory.mktemp("browser") / "site"
     base = f"http://127.0.0.1:{PORT}"
     env = site_env(site, CLARION_SITE_URL=base)
@@ -84,22 +68,19 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture
-def page(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.console_messages_seen = []
-        page.on("console", lambda m: page.console_messages_seen.append(f"{m.type}: {m.text}"))
-        # Injected by the browser itself, so the page's policy does not block it.
-        page.add_init_script(
-            "window.__violations = [];"
-            "document.addEventListener('securitypolicyviolation', e =>"
-            " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-        )
-        yield page
-        browser.close()
+def page(browser, served):
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_messages_seen = []
+    page.on("console", lambda m: page.console_messages_seen.append(f"{m.type}: {m.text}"))
+    # Injected by the browser itself, so the page's policy does not block it.
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    yield page
+    context.close()
 
 
 def test_it_loads_the_home_page_and_posts_without_a_policy_violation(page, served):
