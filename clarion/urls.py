@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve as serve_media
 
-from clarion.posts import views as post_views
+from clarion.newsletter import views as newsletter_views
 from clarion.posts.sitemaps import SITEMAPS
 
 handler404 = "clarion.theme.views.page_not_found"
@@ -15,7 +15,9 @@ urlpatterns = [
     path(
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
     ),
-    path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
+    # The subscribe form posts to the un-namespaced name "subscribe" (theme templates).
+    path("subscribe/", newsletter_views.subscribe, name="subscribe"),
+    path("", include("clarion.newsletter.urls")),
     # Uploaded media. Behind nginx, serve MEDIA_ROOT directly instead (docs/deploy.md).
     re_path(
         r"^media/(?P<path>.*)$",

@@ -3,3 +3,19 @@ from django.apps import AppConfig
 
 class NewsletterConfig(AppConfig):
     name = "clarion.newsletter"
+    verbose_name = "Newsletter"
+
+    def ready(self):
+        from anymail.signals import tracking
+
+        from clarion.posts.signals import post_published
+
+        from . import handlers
+
+        post_published.connect(
+            handlers.issue_on_publish, dispatch_uid="clarion.newsletter.issue_on_publish"
+        )
+        tracking.connect(
+            handlers.address_on_tracking_event,
+            dispatch_uid="clarion.newsletter.address_on_tracking_event",
+        )

@@ -266,7 +266,3 @@ def share_mastodon(request):
         {"share_url": url, "share_text": text, "server": server, "error": error},
         status=400 if error else 200,
     )
-
-
-def subscribe_placeholder(request):
-    return render(request, "posts/subscribe_placeholder.html")

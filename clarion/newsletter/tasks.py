@@ -1,0 +1,25 @@
+"""Background tasks: each takes ids and calls a service. None holds state of its own: a
+lost or killed task is made good by ``sending.sweep``."""
+
+from django_tasks import task
+
+
+@task(priority=10)
+def send_subscriber_email(subscriber_id: int, kind: str) -> bool:
+    from .services import subscriber_email_send
+
+    return subscriber_email_send(subscriber_id=subscriber_id, kind=kind)
+
+
+@task(priority=5)
+def fan_out_issue(issue_id: int) -> int:
+    from .sending import fan_out
+
+    return fan_out(issue_id=issue_id)
+
+
+@task()
+def send_deliveries(issue_id: int) -> int:
+    from .sending import send_batch
+
+    return send_batch(issue_id=issue_id)
