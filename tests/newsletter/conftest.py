@@ -1,6 +1,10 @@
+import logging
 import re
 
 import pytest
+
+# aiosmtpd logs every SMTP command at INFO.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 from .smtpsink import SMTPSink
 
