@@ -3,10 +3,10 @@ import re
 
 import pytest
 
+from .smtpsink import SMTPSink
+
 # aiosmtpd logs every SMTP command at INFO.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-from .smtpsink import SMTPSink
 
 
 @pytest.fixture

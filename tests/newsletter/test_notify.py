@@ -180,7 +180,7 @@ def test_it_sends_for_a_scheduled_post_when_it_falls_due(
 ):
     confirmed("one@example.org")
     when = timezone.now() + timedelta(minutes=5)
-    post = Post.objects.create(
+    Post.objects.create(
         title="Later", body="x", status=Post.Status.SCHEDULED, published_at=when, author=alice
     )
     with django_capture_on_commit_callbacks(execute=True):
