@@ -256,3 +256,99 @@ def consent_record(subscriber: Subscriber) -> dict:
         "bounce_reason": subscriber.bounce_reason,
         "consent": [event.as_dict() for event in subscriber.consent_events.all()],
     }
+
+
+# Import ---------------------------------------------------------------------------------
+
+IMPORT_CHUNK = 2000
+
+
+def subscribers_import(*, parsed, confirmed: bool, on_progress=None) -> dict[str, int]:
+    """Add the parsed rows that are not subscribers yet, with a consent record each, in the
+    caller's transaction. Addresses already known are left as they are.
+
+    Without ``confirmed``, new addresses are pending and each is sent a confirmation once
+    the transaction commits; with it they are active at once, and their consent record
+    says the operator vouched for their earlier opt-in.
+    """
+    now = timezone.now()
+    addresses = [r.email for r in parsed.rows]
+    known: set[str] = set()
+    for i in range(0, len(addresses), 900):  # under every backend's parameter limit
+        known.update(
+            Subscriber.objects.filter(email__in=addresses[i : i + 900]).values_list(
+                "email", flat=True
+            )
+        )
+    rows = [r for r in parsed.rows if r.email not in known]
+    counts = {"added": 0, "known": len(parsed.rows) - len(rows), "stopped": 0, "to_confirm": 0}
+    how = "confirmed by the operator (--confirmed)" if confirmed else "confirmation email sent"
+    pending_ids: list[int] = []
+    for start in range(0, len(rows), IMPORT_CHUNK):
+        chunk = rows[start : start + IMPORT_CHUNK]
+        subscribers = []
+        for row in chunk:
+            when = row.subscribed_at or now
+            if row.stopped:
+                status = row.stopped
+            elif confirmed:
+                status = Subscriber.Status.CONFIRMED
+            else:
+                status = Subscriber.Status.PENDING
+            subscribers.append(
+                Subscriber(
+                    email=row.email,
+                    status=status,
+                    source=Subscriber.Source.IMPORT,
+                    subscribed_at=when,
+                    confirmed_at=when if status == Subscriber.Status.CONFIRMED else None,
+                    unsubscribed_at=now if row.stopped == "unsubscribed" else None,
+                    confirmation_sent_at=now if status == Subscriber.Status.PENDING else None,
+                )
+            )
+        created = Subscriber.objects.bulk_create(subscribers)
+        if any(s.pk is None for s in created):  # a backend that returns no ids
+            by_email = dict(
+                Subscriber.objects.filter(email__in=[s.email for s in created]).values_list(
+                    "email", "pk"
+                )
+            )
+            for s in created:
+                s.pk = by_email[s.email]
+
+        def origin(row) -> str:
+            when = row.subscribed_at.isoformat() if row.subscribed_at else "an unknown date"
+            return (
+                f"imported from {parsed.path} line {row.line} ({parsed.format} format); "
+                f"subscribed at the source on {when}; "
+                + (f"{row.stopped} at the source" if row.stopped else how)
+            )
+
+        ConsentEvent.objects.bulk_create(
+            ConsentEvent(
+                subscriber=s,
+                kind=ConsentEvent.Kind.IMPORTED,
+                at=now,
+                page=f"file {parsed.path}",
+                detail=origin(row),
+            )
+            for s, row in zip(created, chunk, strict=True)
+        )
+        for s in created:
+            if s.status == Subscriber.Status.PENDING:
+                pending_ids.append(s.pk)
+            elif s.status != Subscriber.Status.CONFIRMED:
+                counts["stopped"] += 1
+        counts["added"] += len(created)
+        if on_progress:
+            on_progress(len(chunk))
+    counts["to_confirm"] = len(pending_ids)
+    if pending_ids:
+        from .tasks import send_subscriber_emails
+
+        def enqueue():
+            for i in range(0, len(pending_ids), 500):
+                send_subscriber_emails.enqueue(pending_ids[i : i + 500], "confirm")
+
+        transaction.on_commit(enqueue)
+    return counts

@@ -23,3 +23,10 @@ def send_deliveries(issue_id: int) -> int:
     from .sending import send_batch
 
     return send_batch(issue_id=issue_id)
+
+
+@task(priority=5)
+def send_subscriber_emails(subscriber_ids: list[int], kind: str) -> int:
+    from .services import subscriber_email_send
+
+    return sum(subscriber_email_send(subscriber_id=pk, kind=kind) for pk in subscriber_ids)
