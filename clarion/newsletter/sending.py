@@ -26,11 +26,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clarion.lib import emails
+from clarion.lib import bulkmail, emails
 from clarion.posts.models import SiteSettings
 
 from . import services
@@ -85,29 +86,53 @@ def render_issue(issue: Issue) -> None:
 
 
 class IssueMessages:
-    """Builds the personalised email for each subscriber of one issue."""
+    """Builds and sends the personalised email for each subscriber of one issue."""
 
-    def __init__(self, issue: Issue):
+    def __init__(self, issue: Issue, mailer):
         self.issue = issue
+        self.mailer = mailer
         newsletter = NewsletterSettings.load()
         self.sender = newsletter.sender()
         self.reply_to = newsletter.reply_to or None
         self.list_name = SiteSettings.load().title
+        # Over SMTP, the fast path: raw MIME from a skeleton rendered once (lib/bulkmail.py).
+        self.skeleton = None
+        if isinstance(mailer, SMTPBackend):
+            self.skeleton = bulkmail.Skeleton(
+                subject=issue.subject,
+                text=issue.body_text,
+                html=issue.body_html,
+                from_email=self.sender,
+                reply_to=self.reply_to,
+            )
 
-    def build(self, subscriber_id: int, email: str):
+    def send(self, subscriber_id: int, email: str) -> None:
+        """Hand one email to the backend; raises what the backend raises."""
         unsubscribe = services.unsubscribe_url(subscriber_id, email)
         manage = services.manage_url(subscriber_id, email)
+        message_id = self.issue.message_id(subscriber_id)
+        headers = emails.list_headers(unsubscribe_url=unsubscribe, list_name=self.list_name)
+        if self.skeleton is not None and email.isascii():
+            data = self.skeleton.render(
+                to=email,
+                message_id=message_id,
+                substitutions={UNSUBSCRIBE: unsubscribe, MANAGE: manage},
+                headers=headers,
+            )
+            self.mailer.connection.sendmail(self.skeleton.envelope_from, [email], data)
+            return
         issue = self.issue
-        return emails.build(
+        message = emails.build(
             subject=issue.subject,
             text=issue.body_text.replace(UNSUBSCRIBE, unsubscribe).replace(MANAGE, manage),
             html=issue.body_html.replace(UNSUBSCRIBE, unsubscribe).replace(MANAGE, manage),
             to=email,
             from_email=self.sender,
             reply_to=self.reply_to,
-            message_id=issue.message_id(subscriber_id),
-            headers=emails.list_headers(unsubscribe_url=unsubscribe, list_name=self.list_name),
+            message_id=message_id,
+            headers=headers,
         )
+        self.mailer.send_messages([message])
 
 
 # Fan-out -------------------------------------------------------------------------------
@@ -316,13 +341,13 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
         issue_complete_if_done(issue_id)
         return 0
     batch = Batch(issue, token)
-    messages = IssueMessages(issue)
     mailer = get_connection()
     sent = 0
     try:
         # Opened here, the connection serves the whole batch (send_messages() on a closed
         # backend would open and close one per email).
         mailer.open()
+        messages = IssueMessages(issue, mailer)
         for delivery in rows:
             if not batch.keep_lease():
                 log.warning("issue %s: lease lost, stopping this batch", issue_id)
@@ -331,9 +356,8 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
             if subscriber.status != Subscriber.Status.CONFIRMED:
                 batch.finished(delivery.pk, Delivery.Status.SKIPPED, subscriber.status)
                 continue
-            message = messages.build(delivery.subscriber_id, subscriber.email)
             try:
-                mailer.send_messages([message])
+                messages.send(delivery.subscriber_id, subscriber.email)
             except Exception as exc:
                 failure = classify(exc)
                 log.warning("delivery %s: %s", delivery.pk, failure.reason)

@@ -18,11 +18,13 @@ def fan_out_issue(issue_id: int) -> int:
     return fan_out(issue_id=issue_id)
 
 
-@task()
-def send_deliveries(issue_id: int) -> int:
-    from .sending import send_batch
+@task(takes_context=True)
+def send_deliveries(context, issue_id: int) -> int:
+    from .sending import WORKER_NAME, send_batch
 
-    return send_batch(issue_id=issue_id)
+    # The worker's id (`clarion worker --worker-id`), recorded on each delivery it claims.
+    worker = context.task_result.worker_ids[-1] if context.task_result.worker_ids else ""
+    return send_batch(issue_id=issue_id, worker=worker or WORKER_NAME)
 
 
 @task(priority=5)

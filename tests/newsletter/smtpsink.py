@@ -6,6 +6,7 @@ tests can make an address bounce (5xx) or defer (4xx).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -27,8 +28,11 @@ class Handler:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.rcpt_replies: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds before answering RCPT, as a busy server would
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         reply = self.rcpt_replies.get(address.lower())
         if reply:
             return reply

@@ -284,3 +284,29 @@ def test_the_sweep_reclaims_deliveries_whose_worker_died(
     assert sending.sweep(now=later)["reclaimed"] == 1
     assert [m["To"] for m in smtp.wait_for(2)][1] == "two@example.org"
     assert Delivery.objects.filter(status="sent").count() == 2
+
+
+def test_non_ascii_titles_and_bodies_arrive_intact(smtp, publish, site):
+    confirmed("one@example.org")
+    title = "Lettre à l’ambassadeur — 北朝鮮の脱北者 " + "très long " * 12
+    body = "Ünïcödé paragraph " * 80 + "\n\nA line with a . at the start:\n\n.dot"
+    publish(title, body=body)
+    message = smtp.wait_for(1)[0]
+    assert message["Subject"] == title.strip()
+    text, html = parts(message)
+    assert "Ünïcödé paragraph " * 80 in text
+    assert ".dot" in text
+
+
+def test_other_backends_get_the_same_email(publish, site, settings, mailoutbox):
+    """The file outbox and anymail providers get a Django EmailMessage, not raw SMTP."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    subscriber = confirmed("one@example.org")
+    post = publish("Via locmem")
+    [message] = mailoutbox
+    issue = Issue.objects.get(post=post)
+    assert message.extra_headers["Message-ID"] == issue.message_id(subscriber.pk)
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/unsubscribe/" in message.body
+    assert "/unsubscribe/" in message.alternatives[0][0]
+    assert Delivery.objects.get().status == Delivery.Status.SENT

@@ -1,0 +1,90 @@
+"""Newsletter emails built fast: one MIME skeleton per issue, personalised per recipient.
+
+Django's EmailMessage builds each message through the ``email`` package (header folding,
+a fresh boundary regex, a generator pass): about 1.5 ms per message here, more than the
+SMTP exchange itself. A newsletter issue sends one message body to many people, differing
+only in a few links, so the skeleton is encoded once and each message is a substitution
+plus a quoted-printable pass (``binascii``, in C). The output is ordinary MIME; the tests
+parse what the SMTP server receives with the standard library.
+
+Used for SMTP delivery; other backends (anymail, the file outbox) get the equivalent
+EmailMessage from ``clarion.lib.emails.build``.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
+
+
+def _header_value(value: str) -> str:
+    if value.isascii() and len(value) < 900 and "\n" not in value:
+        return value
+    return Header(value, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
+
+
+def _qp(text: str) -> bytes:
+    body = text.replace("\r\n", "\n").encode("utf-8")
+    return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+
+
+class Skeleton:
+    """A multipart/alternative message with placeholders, rendered for one recipient by
+    ``render(to=…, message_id=…, substitutions={placeholder: value}, headers={…})``."""
+
+    def __init__(
+        self,
+        *,
+        subject: str,
+        text: str,
+        html: str,
+        from_email: str,
+        reply_to: str | None = None,
+    ):
+        self.envelope_from = parseaddr(from_email)[1]
+        self.text = text
+        self.html = html
+        boundary = "===============" + secrets.token_hex(16) + "=="
+        self.boundary = boundary.encode()
+        head = [
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "MIME-Version: 1.0",
+            f"Subject: {_header_value(subject)}",
+            f"From: {_address(from_email)}",
+        ]
+        if reply_to:
+            head.append(f"Reply-To: {_address(reply_to)}")
+        self.head = ("\r\n".join(head) + "\r\n").encode()
+
+    def render(
+        self, *, to: str, message_id: str, substitutions: dict[str, str], headers: dict[str, str]
+    ) -> bytes:
+        text, html = self.text, self.html
+        for placeholder, value in substitutions.items():
+            text = text.replace(placeholder, value)
+            html = html.replace(placeholder, value)
+        lines = [f"To: {to}", f"Date: {formatdate()}", f"Message-ID: {message_id}"]
+        lines += [f"{name}: {_header_value(value)}" for name, value in headers.items()]
+        b = self.boundary
+        return b"".join(
+            [
+                self.head,
+                ("\r\n".join(lines) + "\r\n\r\n").encode(),
+                b"--" + b + b"\r\n",
+                b'Content-Type: text/plain; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _qp(text),
+                b"\r\n--" + b + b"\r\n",
+                b'Content-Type: text/html; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _qp(html),
+                b"\r\n--" + b + b"--\r\n",
+            ]
+        )
