@@ -208,7 +208,10 @@ class Issue(models.Model):
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last time a worker claimed or queued work for it."
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="Last time a worker claimed or queued work for it.",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -26,7 +26,7 @@ from .smtpsink import SMTPSink
 pytestmark = pytest.mark.slow
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-N = 300
+N = 120
 PG_ROOT = os.environ.get("CLARION_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
@@ -45,10 +45,10 @@ class Site:
             CLARION_DATA_DIR=str(tmp_path / "data"),
             CLARION_SECRET_KEY="worker-test-" + "k" * 40,
             CLARION_EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-            CLARION_NEWSLETTER_BATCH_SIZE="25",
+            CLARION_NEWSLETTER_BATCH_SIZE="10",
             CLARION_NEWSLETTER_LEASE_SECONDS="2",
             CLARION_TICK_SECONDS="1",
-            CLARION_LOG_LEVEL="WARNING",
+            CLARION_LOG_LEVEL=os.environ.get("NL_WORKER_LOG", "WARNING"),
         )
         if database != "sqlite":
             self.env["DATABASE_URL"] = database
@@ -169,7 +169,7 @@ def prepared(request, tmp_path_factory):
 @pytest.fixture
 def sink():
     with SMTPSink() as sink:
-        sink.handler.delay = 0.003
+        sink.handler.delay = 0.002
         yield sink
 
 
