@@ -34,8 +34,21 @@ def address_on_tracking_event(sender, event, esp_name, **kwargs):
     # a "rejected" for a reason other than a bad address says nothing about the address.
     if event.event_type == "rejected" and event.reject_reason not in {"invalid", "bounced"}:
         return
+    if event.event_type == "bounced" and _soft(event.esp_event):
+        return
     from .services import address_mark_failed
 
     reason = f"{esp_name} {event.event_type}: {event.description or event.reject_reason or ''}"
     if address_mark_failed(email=event.recipient, kind=kind, reason=reason.strip()):
         log.info("%s marked %s by a %s webhook", event.recipient, kind, esp_name)
+
+
+def _soft(raw) -> bool:
+    """Some providers report a soft (temporary) bounce as "bounced": Postmark's
+    SoftBounce, Amazon SES's Transient bounces. A later hard bounce still counts."""
+    if not isinstance(raw, dict):
+        return False
+    if raw.get("Type") == "SoftBounce":
+        return True
+    bounce = raw.get("bounce")
+    return isinstance(bounce, dict) and bounce.get("bounceType") == "Transient"
