@@ -7,10 +7,14 @@ class NewsletterConfig(AppConfig):
 
     def ready(self):
         from anymail.signals import tracking
+        from django.core import checks
 
         from clarion.posts.signals import post_published
 
         from . import handlers
+        from .checks import check_site_url
+
+        checks.register(check_site_url)
 
         post_published.connect(
             handlers.issue_on_publish, dispatch_uid="clarion.newsletter.issue_on_publish"

@@ -92,3 +92,16 @@ def test_a_webhook_without_the_secret_is_refused(provider):
     assert response.status_code == 400
     sub.refresh_from_db()
     assert sub.status == Subscriber.Status.CONFIRMED
+
+
+def test_webhooks_are_off_until_a_secret_is_configured(client, settings):
+    settings.ANYMAIL = {}
+    sub = subscriber("gone@example.org")
+    response = client.post(
+        URL,
+        json.dumps({"RecordType": "Bounce", "Type": "HardBounce", "Email": "gone@example.org"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    sub.refresh_from_db()
+    assert sub.status == Subscriber.Status.CONFIRMED
