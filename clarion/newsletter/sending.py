@@ -108,8 +108,11 @@ class IssueMessages:
                 reply_to=self.reply_to,
             )
 
-    def send(self, subscriber_id: int, email: str) -> None:
-        """Hand one email to the backend; raises what the backend raises."""
+    def send(self, subscriber_id: int, email: str, before_commit=None) -> None:
+        """Hand one email to the backend; raises what the backend raises.
+
+        ``before_commit`` runs just before the point where the backend takes the email
+        (before SMTP's DATA; before the call, for other backends)."""
         unsubscribe = services.unsubscribe_url(subscriber_id, email)
         manage = services.manage_url(subscriber_id, email)
         message_id = self.issue.message_id(subscriber_id)
@@ -121,7 +124,13 @@ class IssueMessages:
                 substitutions={UNSUBSCRIBE: unsubscribe, MANAGE: manage},
                 headers=headers,
             )
-            self.mailer.connection.sendmail(self.skeleton.envelope_from, [email], data)
+            bulkmail.send(
+                self.mailer.connection,
+                self.skeleton.envelope_from,
+                email,
+                data,
+                before_data=before_commit,
+            )
             return
         issue = self.issue
         message = emails.build(
@@ -134,6 +143,8 @@ class IssueMessages:
             message_id=message_id,
             headers=headers,
         )
+        if before_commit is not None:
+            before_commit()
         self.mailer.send_messages([message])
 
 
@@ -344,14 +355,17 @@ class Batch:
 
 
 class Recorder(threading.Thread):
-    """Records "sent" on its own database connection while the sending thread is already
-    talking SMTP for the next email, so the database write (about as slow as the SMTP
-    exchange on SQLite) overlaps the network wait instead of adding to it.
+    """Records "sent" on its own database connection while the sending thread already
+    talks SMTP for the next email, so the database write overlaps the network wait.
 
-    Writes whatever has accumulated in one UPDATE, so the record lags the wire by about one
-    email: a worker killed at that moment resends at most that much, with the same
-    Message-ID. Inside a transaction (tests, the ImmediateBackend) a second connection could
-    not see the rows, so there the sending thread records each email itself.
+    The sending thread calls ``wait()`` before the DATA command of the next email: the
+    envelope (MAIL, RCPT) overlaps the write, but no email is handed over while the previous
+    one is unrecorded. A worker killed at any moment has therefore at most one email that
+    the server accepted and the database does not know about; it is sent again after the
+    lease expires, with the same Message-ID (SMTP cannot do better: RFC 1047).
+
+    Inside a transaction (tests on the ImmediateBackend) a second connection could not see
+    the rows, so there the sending thread records each email itself.
     """
 
     def __init__(self, batch: Batch):
@@ -359,6 +373,20 @@ class Recorder(threading.Thread):
         self.batch = batch
         self.queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
+        self.pending = 0
+        self.idle = threading.Condition()
+
+    def put(self, pk: int) -> None:
+        with self.idle:
+            self.pending += 1
+        self.queue.put(pk)
+
+    def wait(self, timeout: float = 60) -> None:
+        """Return once every email put so far is recorded; raise if recording failed."""
+        with self.idle:
+            self.idle.wait_for(lambda: self.pending == 0 or self.error, timeout)
+            if self.error or self.pending:
+                raise RuntimeError(f"recording sent deliveries failed: {self.error}")
 
     def run(self):
         try:
@@ -374,9 +402,14 @@ class Recorder(threading.Thread):
                 pks = [pk for pk in pks if pk is not None]
                 if pks:
                     self.batch.sent(pks)
+                    with self.idle:
+                        self.pending -= len(pks)
+                        self.idle.notify_all()
         except BaseException as exc:  # noqa: BLE001 - reported to the sending thread
-            self.error = exc
             log.exception("recording sent deliveries failed")
+            with self.idle:
+                self.error = exc
+                self.idle.notify_all()
         finally:
             connection.close()
 
@@ -414,7 +447,11 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
                 batch.finished(delivery.pk, Delivery.Status.SKIPPED, subscriber.status)
                 continue
             try:
-                messages.send(delivery.subscriber_id, subscriber.email)
+                messages.send(
+                    delivery.subscriber_id,
+                    subscriber.email,
+                    before_commit=recorder.wait if recorder else None,
+                )
             except Exception as exc:
                 failure = classify(exc)
                 log.warning("delivery %s: %s", delivery.pk, failure.reason)
@@ -430,9 +467,7 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
                     break
                 continue
             if recorder:
-                recorder.queue.put(delivery.pk)
-                if recorder.error:
-                    break
+                recorder.put(delivery.pk)
             else:
                 batch.sent([delivery.pk])
             sent += 1
