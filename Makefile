@@ -24,12 +24,12 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check clarion tests bench
-	$(BIN)/ruff format --check clarion tests bench
+	$(BIN)/ruff check clarion tests $(wildcard bench)
+	$(BIN)/ruff format --check clarion tests $(wildcard bench)
 
 format: install
-	$(BIN)/ruff format clarion tests bench
-	$(BIN)/ruff check --fix clarion tests bench
+	$(BIN)/ruff format clarion tests $(wildcard bench)
+	$(BIN)/ruff check --fix clarion tests $(wildcard bench)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -11,6 +11,8 @@ handler404 = "clarion.theme.views.page_not_found"
 handler500 = "clarion.theme.views.server_error"
 
 urlpatterns = [
+    # Password reset by email (clarion.editor), ahead of the admin's catch-all.
+    path("admin/", include("clarion.editor.urls")),
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"

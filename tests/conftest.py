@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 
@@ -67,3 +68,38 @@ def demo_site(db):
         "password": password,
         "letter": Post.objects.get(slug="letter-to-the-foreign-secretary"),
     }
+
+
+CHROMIUM = os.environ.get("CLARION_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (which cannot download browsers here)."""
+    if not shutil.which(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's greenlet gives the test a context of its own, and Django's connections
+    # are context-local: close them on both sides so none is left open on the test
+    # database when it is dropped (PostgreSQL refuses to drop a database in use).
+    connections.close_all()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        connections.close_all()

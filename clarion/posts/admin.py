@@ -1,41 +1,16 @@
+from django import forms
 from django.contrib import admin
-from django.db import transaction
 
-from . import services
+from clarion.editor import forms as editor_forms
+from clarion.editor import permissions as editor_permissions
+from clarion.editor.post_admin import PostAdmin as EditorPostAdmin
+
 from .models import Author, Category, Post, Redirect, SiteSettings, Tag
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "published_at", "author", "sticky"]
-    list_filter = ["status", "categories", "author"]
-    search_fields = ["title", "body", "excerpt"]
-    date_hierarchy = "published_at"
-    prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["categories", "tags"]
-    autocomplete_fields = ["author"]
-    view_on_site = True
-    fieldsets = [
-        (None, {"fields": ["title", "slug", "body", "excerpt"]}),
-        (
-            "Publishing",
-            {"fields": ["status", "published_at", "notify_subscribers", "author", "sticky"]},
-        ),
-        ("Filing", {"fields": ["categories", "tags"]}),
-        ("Featured image", {"fields": ["featured_image", "featured_image_alt"]}),
-    ]
-
-    def save_model(self, request, obj, form, change):
-        obj._was_live = (
-            change and Post.objects.filter(pk=obj.pk, status=Post.Status.PUBLISHED).exists()
-        )
-        services.normalise_status(obj)
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        with transaction.atomic():
-            services.post_saved(post=form.instance, was_live=form.instance._was_live)
+class PostAdmin(EditorPostAdmin):
+    """The post editor; its behaviour lives in clarion.editor.post_admin."""
 
 
 @admin.register(Category)
@@ -52,11 +27,34 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets decide
+
+    def clean_photo(self):
+        # Re-encoded without EXIF, as every upload is (clarion.editor.images).
+        return editor_forms.stripped(self.cleaned_data.get("photo"))
+
+
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = AuthorForm
     list_display = ["display_name", "slug", "user"]
     search_fields = ["display_name"]
     prepopulated_fields = {"slug": ["display_name"]}
+
+    # Authors edit their own profile; only those who manage others' posts see every one.
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if editor_permissions.can_edit_any(request.user):
+            return queryset
+        return queryset.filter(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm("auth.change_user"):
+            return []
+        return ["user"]
 
 
 @admin.register(Redirect)

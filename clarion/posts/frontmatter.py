@@ -16,6 +16,17 @@ FIELDS = {"title", "slug", "date", "categories", "tags", "author", "excerpt", "s
 STATUSES = {"draft", "published", "scheduled"}
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported as a field error
+    (PyYAML's own timestamp constructor raises a bare ValueError for 2024-13-45)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class FrontMatterError(ValueError):
     def __init__(self, path: Path | str, line: int, message: str):
         self.path, self.line = path, line
@@ -40,7 +51,7 @@ class Document:
 def _key_lines(text: str) -> dict[str, int]:
     """Line numbers (1-based, in the file) of each top-level key."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -79,7 +90,7 @@ def parse(path: Path, text: str | None = None) -> Document:
     header = "".join(lines[1:end])
     body = "".join(lines[end + 1 :]).lstrip("\n")
     try:
-        data = yaml.safe_load(header) or {}
+        data = yaml.load(header, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1

@@ -15,7 +15,12 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
+
+# Widths (px) of the resized copies made of an uploaded image (clarion.editor.images): a copy
+# at each width below the image's own, and one at its own width capped at the largest.
+RESPONSIVE_WIDTHS = (480, 960, 1600)
+IMAGE_SIZES = "(max-width: 48rem) 100vw, 48rem"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -72,7 +77,42 @@ def sanitise(raw_html: str) -> str:
 
 def render(source: str) -> str:
     """Return sanitised HTML for CommonMark ``source`` (with tables, footnotes, anchors)."""
-    return sanitise(_parser().render(source or ""))
+    return responsive_images(sanitise(_parser().render(source or "")))
+
+
+def rendition_widths(width: int) -> list[int]:
+    """The widths of the renditions made for an image ``width`` pixels wide, smallest first."""
+    top = min(width, RESPONSIVE_WIDTHS[-1])
+    return [w for w in RESPONSIVE_WIDTHS if w < top] + [top]
+
+
+# An uploaded image's largest rendition, as the editor links to it:
+# …/uploads/YYYY/MM/<name>-<width>w.<ext>. Runs on sanitised HTML, where nh3 has written
+# every attribute as name="value".
+_IMG = re.compile(r"<img\b[^>]*>")
+_RENDITION_SRC = re.compile(
+    r'\ssrc="(?P<base>[^"\s]*/uploads/\d{4}/\d{2}/[a-z0-9-]+)-(?P<width>\d{1,5})w'
+    r'\.(?P<ext>jpg|png|webp)"'
+)
+
+
+def responsive_images(sanitised_html: str) -> str:
+    """Give uploaded images a ``srcset`` of their renditions, ``sizes`` and lazy loading."""
+
+    def add(match: re.Match) -> str:
+        tag = match.group(0)
+        src = _RENDITION_SRC.search(tag)
+        if src is None or "srcset=" in tag:
+            return tag
+        base, ext = src.group("base"), src.group("ext")
+        widths = rendition_widths(int(src.group("width")))
+        srcset = ", ".join(f"{base}-{w}w.{ext} {w}w" for w in widths)
+        extra = f' srcset="{srcset}" sizes="{IMAGE_SIZES}"'
+        if "loading=" not in tag:
+            extra += ' loading="lazy"'
+        return tag[:-1].rstrip("/").rstrip() + extra + ">"
+
+    return _IMG.sub(add, sanitised_html)
 
 
 _TAGS = re.compile(r"<[^>]+>")

@@ -1,0 +1,126 @@
+"""Sign-in throttling per account and per client address, in a table of our own.
+
+Works on any database without Redis (django-ratelimit refuses the database cache). Each
+failed sign-in is a LoginFailure row; an account or address with too many failures in the
+window is refused before its password is even checked, and a successful sign-in clears them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import LoginFailure
+
+
+def window() -> timedelta:
+    return timedelta(seconds=getattr(settings, "CLARION_LOGIN_WINDOW_SECONDS", 900))
+
+
+def max_per_account() -> int:
+    return getattr(settings, "CLARION_LOGIN_FAILURES_PER_ACCOUNT", 5)
+
+
+def max_per_address() -> int:
+    return getattr(settings, "CLARION_LOGIN_FAILURES_PER_ADDRESS", 20)
+
+
+def client_address(request) -> str | None:
+    """The client's IP address: REMOTE_ADDR, or the right-most address in the header named by
+    CLARION_CLIENT_IP_HEADER when a trusted proxy sets it (the proxy appends the address it
+    saw, so earlier entries are the client's own claims)."""
+    if request is None:
+        return None
+    header = getattr(settings, "CLARION_CLIENT_IP_HEADER", "")
+    raw = ""
+    if header:
+        key = "HTTP_" + header.upper().replace("-", "_")
+        raw = request.META.get(key, "").split(",")[-1].strip()
+    raw = raw or request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def normalise_username(username) -> str:
+    return str(username or "").strip().lower()[:150]
+
+
+def retry_after(username: str, address: str | None, now=None) -> timedelta | None:
+    """How long until this account and address may try again, or None if they may now."""
+    now = now or timezone.now()
+    recent = LoginFailure.objects.recent(window(), now)
+    waits = []
+    for query, limit in (
+        (Q(username=normalise_username(username)), max_per_account()),
+        (Q(address=address), max_per_address()),
+    ):
+        if query == Q(address=None):
+            continue
+        times = list(
+            recent.filter(query)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
+        if len(times) >= limit:
+            # Free again when the oldest of the last `limit` failures leaves the window.
+            waits.append(times[-1] + window() - now)
+    return max(waits) if waits else None
+
+
+def record_failure(username: str, address: str | None) -> None:
+    now = timezone.now()
+    LoginFailure.objects.filter(created_at__lt=now - window()).delete()
+    LoginFailure.objects.create(
+        username=normalise_username(username), address=address, created_at=now
+    )
+
+
+def clear(username: str, address: str | None) -> None:
+    query = Q(username=normalise_username(username))
+    if address:
+        query |= Q(address=address)
+    LoginFailure.objects.filter(query).delete()
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": "Too many failed sign-in attempts. Try again in %(minutes)s, "
+        "or reset your password.",
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            wait = retry_after(username, client_address(self.request))
+            if wait is not None:
+                minutes = max(1, math.ceil(wait.total_seconds() / 60))
+                raise ValidationError(
+                    self.error_messages["throttled"],
+                    code="throttled",
+                    params={"minutes": f"{minutes} minute{'s' if minutes != 1 else ''}"},
+                )
+        return super().clean()
+
+
+@receiver(user_login_failed, dispatch_uid="clarion.editor.login_failed")
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    username = credentials.get("username")
+    if username:
+        record_failure(username, client_address(request))
+
+
+@receiver(user_logged_in, dispatch_uid="clarion.editor.logged_in")
+def _on_logged_in(sender, request, user, **kwargs):
+    clear(user.get_username(), client_address(request))

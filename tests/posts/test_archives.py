@@ -1,0 +1,122 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone as djtz
+
+from clarion.posts.models import Category, Post, SiteSettings, Tag
+
+
+@pytest.fixture
+def filed(make_post):
+    campaigns = Category.objects.create(name="Campaigns", slug="campaigns")
+    china = Tag.objects.create(name="China", slug="china")
+    a = make_post(
+        "Campaign post",
+        categories=[campaigns],
+        tags=[china],
+        published_at=datetime(2023, 5, 31, 23, 30, tzinfo=UTC),  # 1 June in London
+    )
+    b = make_post("Plain post", published_at=datetime(2023, 7, 1, 9, tzinfo=UTC))
+    return {"campaigns": campaigns, "china": china, "a": a, "b": b}
+
+
+def titles(response):
+    assert response.status_code == 200
+    return [p.title for p in response.context["posts"]]
+
+
+def test_category_archive_lists_its_posts(client, filed):
+    assert titles(client.get("/category/campaigns/")) == ["Campaign post"]
+
+
+def test_a_post_without_category_is_in_the_default_category(client, filed):
+    assert filed["b"].shown_categories()[0].slug == "uncategorized"
+    assert titles(client.get("/category/uncategorized/")) == ["Plain post"]
+
+
+def test_tag_and_author_archives(client, filed, alice):
+    assert titles(client.get("/tag/china/")) == ["Campaign post"]
+    html = client.get("/author/alice/")
+    assert titles(html) == ["Plain post", "Campaign post"]
+    assert "Alice writes letters." in html.content.decode()
+
+
+def test_date_archives_use_the_site_time_zone(client, filed):
+    assert titles(client.get("/2023/06/")) == ["Campaign post"]
+    assert titles(client.get("/2023/05/")) == []
+    assert titles(client.get("/2023/")) == ["Plain post", "Campaign post"]
+    assert filed["a"].get_absolute_url() == "/2023/06/01/campaign-post/"
+
+
+def test_unknown_archives_are_404s_in_the_theme(client, filed):
+    for path in ("/category/nope/", "/tag/nope/", "/author/nope/", "/2023/13/", "/0000/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+    assert "Page not found" in client.get("/category/nope/").content.decode()
+
+
+def test_home_paginates_and_a_page_past_the_end_is_404(client, make_post, site):
+    site.posts_per_page = 2
+    site.save()
+    for i in range(5):
+        make_post(f"Post {i}", published_at=djtz.now() - timedelta(days=i + 1))
+    assert titles(client.get("/")) == ["Post 0", "Post 1"]
+    page3 = client.get("/page/3/")
+    assert titles(page3) == ["Post 4"]
+    assert 'rel="prev" href="/page/2/"' in page3.content.decode()
+    assert client.get("/page/4/").status_code == 404
+    assert client.get("/page/0/").status_code == 404
+
+
+def test_sticky_posts_lead_the_home_page(client, make_post):
+    make_post("Newest", published_at=djtz.now() - timedelta(hours=1))
+    make_post("Pinned", sticky=True, published_at=djtz.now() - timedelta(days=30))
+    assert titles(client.get("/"))[:2] == ["Pinned", "Newest"]
+
+
+def test_drafts_and_future_posts_are_hidden(client, make_post):
+    draft = make_post("Draft post", status=Post.Status.DRAFT)
+    future = make_post(
+        "Future post",
+        status=Post.Status.SCHEDULED,
+        published_at=djtz.now() + timedelta(days=1),
+    )
+    assert titles(client.get("/")) == []
+    assert client.get(future.get_absolute_url()).status_code == 404
+    assert client.get(f"/preview/{draft.pk}/").status_code == 302  # to the login page
+
+
+def test_staff_can_preview_drafts(client, make_post, alice):
+    draft = make_post("Draft post", status=Post.Status.DRAFT, body="Work in progress")
+    client.force_login(alice.user)
+    response = client.get(f"/preview/{draft.pk}/")
+    assert response.status_code == 200
+    assert "Work in progress" in response.content.decode()
+    assert response["X-Robots-Tag"] == "noindex"
+
+
+def test_site_settings_changes_show_at_once(client, make_post):
+    make_post("Anything")
+    assert "Clarion" in client.get("/").content.decode()
+    site = SiteSettings.load()
+    site.title = "All-Party Group on North Korea"
+    site.save()
+    assert "All-Party Group on North Korea" in client.get("/").content.decode()
+
+
+def test_mastodon_share_asks_for_a_server_then_hands_over(client, db):
+    url = "http://127.0.0.1:8000/2021/07/19/x/"
+    page = client.get("/share/mastodon/", {"url": url, "text": "A letter"})
+    assert page.status_code == 200
+    assert 'name="server"' in page.content.decode()
+    response = client.post(
+        "/share/mastodon/", {"url": url, "text": "A letter", "server": "@me@mastodon.social"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://mastodon.social/share?text=A+letter+http")
+    bad = client.post("/share/mastodon/", {"url": url, "text": "x", "server": "not a server"})
+    assert bad.status_code == 400
+    other_site = client.post(
+        "/share/mastodon/", {"url": "https://evil.example/", "text": "x", "server": "a.social"}
+    )
+    assert other_site.status_code == 400

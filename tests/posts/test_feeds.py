@@ -1,0 +1,55 @@
+import feedparser
+import pytest
+
+from clarion.posts.models import Category
+
+
+@pytest.fixture
+def posts(demo_site, make_post):
+    campaigns = Category.objects.create(name="Campaigns", slug="campaigns")
+    other = make_post("Visit to Seoul", body="We met **escapees**.", categories=[campaigns])
+    make_post("Unpublished thoughts", status="draft")
+    return {"letter": demo_site["letter"], "other": other, "campaigns": campaigns}
+
+
+def _parse(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    return response, feed
+
+
+def test_the_rss_feed_lists_live_posts_with_absolute_links(client, posts):
+    response, feed = _parse(client, "/feed/")
+    assert response["Content-Type"].startswith("application/rss+xml")
+    assert feed.version == "rss20"
+    titles = [e.title for e in feed.entries]
+    assert titles[0] == "Visit to Seoul"
+    assert "Unpublished thoughts" not in titles
+    letter = next(e for e in feed.entries if e.title.startswith("Letter to the Foreign"))
+    assert letter.link == "http://127.0.0.1:8000/2021/07/19/letter-to-the-foreign-secretary/"
+    assert letter.summary.startswith("In advance of the launch tomorrow")
+    assert feed.feed.link == "http://127.0.0.1:8000/"
+    assert {t.term for t in letter.tags} == {"Uncategorized"}
+
+
+def test_the_atom_feed_parses_and_has_authors(client, posts):
+    _, feed = _parse(client, "/feed/atom/")
+    assert feed.version == "atom10"
+    letter = next(e for e in feed.entries if e.title.startswith("Letter to the Foreign"))
+    assert letter.author == "Lord David Alton"
+    assert letter.link.startswith("http://127.0.0.1:8000/")
+
+
+def test_a_category_feed_has_only_that_category(client, posts):
+    _, feed = _parse(client, "/category/campaigns/feed/")
+    assert [e.title for e in feed.entries] == ["Visit to Seoul"]
+    assert client.get("/category/nope/feed/").status_code == 404
+
+
+def test_markup_in_titles_is_escaped_in_feeds(client, make_post):
+    make_post("<script>alert(1)</script> & friends")
+    response, feed = _parse(client, "/feed/")
+    assert b"<script>" not in response.content
+    assert feed.entries[0].title == "<script>alert(1)</script> & friends"

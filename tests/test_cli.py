@@ -1,0 +1,206 @@
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from clarion.__main__ import translate
+from clarion.posts.models import Author, Category, Post, Tag
+from tests.helpers import clarion_env, run_clarion
+
+GOOD = """---
+title: An open letter on detention
+slug: open-letter-detention
+date: 2024-02-03
+categories: [Letters, Human rights]
+tags: China
+author: Lord David Alton
+excerpt: We write about the detention centres.
+status: published
+---
+Dear Minister,
+
+We write to you.
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_the_command_maps_two_word_commands():
+    assert translate(["clarion", "import", "wordpress", "x.xml"]) == [
+        "clarion", "import_wordpress", "x.xml"]  # fmt: skip
+    assert translate(["clarion", "subscribers", "export"]) == ["clarion", "subscribers_export"]
+    assert translate(["clarion", "manage", "check"]) == ["clarion", "check"]
+    assert translate(["clarion", "serve", "--demo"]) == ["clarion", "serve", "--demo"]
+
+
+def test_publish_creates_then_updates_by_slug(db, tmp_path):
+    path = write(tmp_path, "letter.md", GOOD)
+    out = io.StringIO()
+    call_command("publish", path, stdout=out)
+    assert "created published post /2024/02/03/open-letter-detention/" in out.getvalue()
+    post = Post.objects.get()
+    assert post.title == "An open letter on detention"
+    assert post.excerpt == "We write about the detention centres."
+    assert sorted(c.name for c in post.categories.all()) == ["Human rights", "Letters"]
+    assert [t.name for t in post.tags.all()] == ["China"]
+    assert post.author == Author.objects.get(display_name="Lord David Alton")
+    assert "<p>We write to you.</p>" in post.body_html
+
+    write(tmp_path, "letter.md", GOOD.replace("We write to you.", "We write again."))
+    out = io.StringIO()
+    call_command("publish", path, stdout=out)
+    assert "updated published post" in out.getvalue()
+    assert Post.objects.count() == 1
+    assert "We write again." in Post.objects.get().body_html
+    assert Category.objects.count() == 2 and Tag.objects.count() == 1
+
+
+BAD = [
+    ("date: 2024-13-45", "letter.md:4: field 'date': not a date '2024-13-45'"),
+    ("status: live", "letter.md:9: field 'status': unknown status 'live'"),
+    ("title: ''", "letter.md:2: field 'title' is missing or empty"),
+    ("colour: red", "letter.md:2: unknown field 'colour'"),
+    ("slug: Not A Slug!", "letter.md:3: field 'slug'"),
+    ("title: [unclosed", "letter.md:3: invalid YAML"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_publish_names_the_file_line_and_field_and_writes_nothing(db, tmp_path, change, message):
+    key = change.split(":")[0]
+    lines = GOOD.splitlines()
+    if key in {"colour"}:
+        lines.insert(1, change)
+    else:
+        lines = [change if line.startswith(key + ":") else line for line in lines]
+    good = write(tmp_path, "good.md", GOOD.replace("open-letter-detention", "another"))
+    bad = write(tmp_path, "letter.md", "\n".join(lines) + "\n")
+    with pytest.raises(CommandError) as exc:
+        call_command("publish", good, bad)
+    assert str(exc.value).startswith(f"{tmp_path}/{message}")
+    assert Post.objects.count() == 0
+
+
+def test_publish_refuses_a_file_without_front_matter(db, tmp_path):
+    path = write(tmp_path, "plain.md", "# Just a heading\n")
+    with pytest.raises(CommandError, match=r"plain.md:1: expected front matter"):
+        call_command("publish", path)
+
+
+def test_publish_refuses_a_missing_file(db, tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("publish", str(tmp_path / "nope.md"))
+
+
+def test_publish_refuses_two_files_with_one_slug(db, tmp_path):
+    a = write(tmp_path, "a.md", GOOD)
+    b = write(tmp_path, "b.md", GOOD)
+    with pytest.raises(CommandError, match="slug 'open-letter-detention' is also used by"):
+        call_command("publish", a, b)
+    assert Post.objects.count() == 0
+
+
+def test_a_scheduled_post_needs_a_date(db, tmp_path):
+    text = GOOD.replace("status: published", "status: scheduled").replace("date: 2024-02-03\n", "")
+    with pytest.raises(CommandError, match="a scheduled post needs a 'date'"):
+        call_command("publish", write(tmp_path, "s.md", text))
+
+
+@pytest.mark.slow
+def test_the_cli_prints_one_line_and_exits_nonzero_on_bad_input(tmp_path):
+    assert run_clarion(tmp_path, "manage", "migrate", "-v0").returncode == 0
+    write(tmp_path, "bad.md", GOOD.replace("date: 2024-02-03", "date: yesterday"))
+    result = run_clarion(tmp_path, "publish", "bad.md")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "CommandError: bad.md:4: field 'date': not a date 'yesterday' "
+        "(expected e.g. 2021-07-19 or 2021-07-19T09:30:00+01:00)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_createadmin_makes_a_superuser_with_an_author_profile(db, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-and-unusual-passphrase\n"))
+    call_command("createadmin", "--username", "office", "--password-stdin", stdout=io.StringIO())
+    user = get_user_model().objects.get(username="office")
+    assert user.is_superuser and user.is_staff
+    assert user.check_password("a-long-and-unusual-passphrase")
+    assert user.author_profile.display_name == "office"
+
+
+def test_createadmin_refuses_a_weak_password(db, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("password\n"))
+    with pytest.raises(CommandError, match="password: This password is too common"):
+        call_command("createadmin", "--username", "office", "--password-stdin")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.mark.slow
+def test_serve_demo_migrates_loads_the_letter_and_prints_a_password_once(tmp_path: Path):
+    port = _free_port()
+    env = clarion_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "serve", "--demo", "--port", str(port), "--workers", "1"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status, home = _get(f"http://127.0.0.1:{port}/")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+        assert "Letter to the Foreign Secretary" in home
+        status, post = _get(f"http://127.0.0.1:{port}/2021/07/19/letter-to-the-foreign-secretary/")
+        assert status == 200 and "Yours sincerely," in post
+        css = next(
+            line.split('href="')[1].split('"')[0]
+            for line in post.splitlines()
+            if "stylesheet" in line
+        )
+        assert css.startswith("/static/clarion/site.") and css != "/static/clarion/site.css"
+        assert _get(f"http://127.0.0.1:{port}{css}")[0] == 200
+        assert _get(f"http://127.0.0.1:{port}/no-such-page/")[0] == 404
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        output, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 0, output
+    assert "as 'admin' with password: " in output
+    assert "Traceback" not in output
+
+    # The demo is loaded once: a non-empty site is left alone and no new password is made.
+    again = run_clarion(tmp_path, "manage", "shell", "--no-imports", "-c",
+                        "from clarion.posts.demo import load_demo; print(load_demo())")  # fmt: skip
+    assert again.stdout.strip() == "None"
