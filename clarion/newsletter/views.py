@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clarion.lib import emails
+from clarion.lib.clientip import client_address
 
 from . import services, throttle
 from .forms import CategoriesForm, SubscribeForm
@@ -18,7 +19,7 @@ def _evidence(request, *, page: str = "", wording: str = "", detail: str = ""):
         page=page,
         wording=wording,
         detail=detail,
-        ip=request.META.get("REMOTE_ADDR", ""),
+        ip=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:1000],
     )
 
@@ -38,7 +39,7 @@ def _page(request, page: str) -> str:
 def subscribe(request):
     if request.method == "GET":
         return render(request, "newsletter/subscribe.html", {"form": SubscribeForm()})
-    client = keyed_hash(request.META.get("REMOTE_ADDR", ""))[:32]
+    client = keyed_hash(client_address(request))[:32]
     if not throttle.allow(
         f"subscribe:{client}",
         limit=settings.CLARION_SUBSCRIBE_RATE_LIMIT,

@@ -132,3 +132,12 @@ def test_the_sidebar_shows_the_wording_the_consent_record_keeps(client, site):
     page = client.get("/").content.decode()
     assert SIDEBAR_WORDING in page
     assert 'name="form" value="sidebar"' in page
+
+
+def test_the_throttle_reads_the_trusted_proxy_header(smtp, subscribe, settings):
+    settings.CLARION_SUBSCRIBE_RATE_LIMIT = 1
+    settings.CLARION_CLIENT_IP_HEADER = "X-Forwarded-For"
+    first = subscribe("a@example.org", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1")
+    second = subscribe("b@example.org", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.2")
+    third = subscribe("c@example.org", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1")
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
