@@ -99,7 +99,10 @@ class IssueMessages:
         self.list_name = SiteSettings.load().title
         # Over SMTP, the fast path: raw MIME from a skeleton rendered once (lib/bulkmail.py).
         self.skeleton = None
-        if isinstance(mailer, SMTPBackend):
+        self.eight_bit = False
+        if isinstance(mailer, SMTPBackend) and mailer.connection is not None:
+            mailer.connection.ehlo_or_helo_if_needed()
+            self.eight_bit = mailer.connection.has_extn("8bitmime")
             self.skeleton = bulkmail.Skeleton(
                 subject=issue.subject,
                 text=issue.body_text,
@@ -108,30 +111,39 @@ class IssueMessages:
                 reply_to=self.reply_to,
             )
 
+    def links(self, subscriber_id: int, email: str) -> tuple[str, str, dict]:
+        unsubscribe = services.unsubscribe_url(subscriber_id, email)
+        manage = services.manage_url(subscriber_id, email)
+        headers = emails.list_headers(unsubscribe_url=unsubscribe, list_name=self.list_name)
+        return unsubscribe, manage, headers
+
+    def raw(self, subscriber_id: int, email: str) -> bytes:
+        """The email as sent over SMTP (the fast path)."""
+        unsubscribe, manage, headers = self.links(subscriber_id, email)
+        return self.skeleton.render(
+            to=email,
+            message_id=self.issue.message_id(subscriber_id),
+            substitutions={UNSUBSCRIBE: unsubscribe, MANAGE: manage},
+            headers=headers,
+            eight_bit=self.eight_bit,
+        )
+
     def send(self, subscriber_id: int, email: str, before_commit=None) -> None:
         """Hand one email to the backend; raises what the backend raises.
 
         ``before_commit`` runs just before the point where the backend takes the email
         (before SMTP's DATA; before the call, for other backends)."""
-        unsubscribe = services.unsubscribe_url(subscriber_id, email)
-        manage = services.manage_url(subscriber_id, email)
-        message_id = self.issue.message_id(subscriber_id)
-        headers = emails.list_headers(unsubscribe_url=unsubscribe, list_name=self.list_name)
         if self.skeleton is not None and email.isascii():
-            data = self.skeleton.render(
-                to=email,
-                message_id=message_id,
-                substitutions={UNSUBSCRIBE: unsubscribe, MANAGE: manage},
-                headers=headers,
-            )
             bulkmail.send(
                 self.mailer.connection,
                 self.skeleton.envelope_from,
                 email,
-                data,
+                self.raw(subscriber_id, email),
                 before_data=before_commit,
             )
             return
+        unsubscribe, manage, headers = self.links(subscriber_id, email)
+        message_id = self.issue.message_id(subscriber_id)
         issue = self.issue
         message = emails.build(
             subject=issue.subject,
