@@ -80,8 +80,12 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "categories"]
     search_fields = ["email"]
     date_hierarchy = "subscribed_at"
+    # Read-only: every change to a subscription must leave a consent event, so changes go
+    # through the subscriber's own links or the actions below, never a bare edit.
     readonly_fields = [
         "email",
+        "status",
+        "categories_",
         "source",
         "subscribed_at",
         "confirmed_at",
@@ -91,8 +95,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "requested_categories",
         "export_link",
     ]
-    fields = ["email", "status", "categories", *readonly_fields[1:]]
-    filter_horizontal = ["categories"]
+    fields = readonly_fields
     inlines = [ConsentEventInline]
     actions = ["export_csv", "unsubscribe"]
     change_list_template = "admin/newsletter/subscriber/change_list.html"

@@ -100,3 +100,16 @@ def test_the_outbox_lists_emails_written_to_files(admin_client, settings, tmp_pa
     assert name in page.content.decode()
     message = admin_client.get(f"/admin/newsletter/subscriber/outbox/?file={name}")
     assert b"Subject: Hello outbox" in message.content
+
+
+def test_a_subscriber_page_shows_the_consent_record_read_only(admin_client, subscribers):
+    from clarion.newsletter import services
+
+    services.subscriber_unsubscribe(
+        subscriber=subscribers[0], evidence=services.Evidence(detail="by test")
+    )
+    page = admin_client.get(f"/admin/newsletter/subscriber/{subscribers[0].pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Unsubscribed" in text and "by test" in text
+    assert 'name="status"' not in text  # no bare edits that would bypass the record
