@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from clarion.lib import config
 
@@ -45,11 +48,19 @@ INSTALLED_APPS = [
     "clarion.search",
     "clarion.importers",
     "clarion.ops",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    "clarion.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clarion.ops.middleware.PermissionsPolicyMiddleware",
+    "clarion.ops.middleware.HealthCheckMiddleware",
+    "clarion.ops.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so a hit skips sessions, auth, dispatch, views and templates (docs/deploy.md).
+    "clarion.lib.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clarion.posts.context_processors.site",
+                "csp.context_processors.nonce",
+                "clarion.lib.pagecache.csrf_sentinel",
             ],
         },
     },
@@ -95,12 +108,23 @@ else:
                 " PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # Reopening the file and re-running the PRAGMAs cost more than a page-cache
+            # hit does; keep each thread's connection, as for PostgreSQL.
+            "CONN_MAX_AGE": 600,
         }
     }
 if config.env("CLARION_TEST_DATABASE_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = config.env("CLARION_TEST_DATABASE_NAME")
 
 CACHES = {"default": config.cache_settings(config.env("CLARION_CACHE_URL"))}
+
+# The page cache (docs/deploy.md): rendered public pages for anonymous readers.
+CLARION_PAGE_CACHE = config.envbool("CLARION_PAGE_CACHE", True)
+# How long a rendered page is kept at most (scheduled posts go live by the clock).
+CLARION_PAGE_CACHE_SECONDS = config.envint("CLARION_PAGE_CACHE_SECONDS", 300)
+# What browsers and CDNs are told: short, since a new post must show up quickly.
+CLARION_HTTP_MAX_AGE = config.envint("CLARION_HTTP_MAX_AGE", 60)
+CLARION_HTTP_STALE_SECONDS = config.envint("CLARION_HTTP_STALE_SECONDS", 60)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -130,7 +154,8 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(config.env("CLARION_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: MEDIA_ROOT, or S3-compatible storage for several machines (docs/deploy.md).
+    "default": config.media_storage(config.env("CLARION_MEDIA_STORAGE_URL")),
     "staticfiles": {
         # Hashed names + gzip/brotli copies; whitenoise then serves them with
         # far-future cache headers (collectstatic runs in `clarion serve`).
@@ -155,39 +180,135 @@ CLARION_TICK_SECONDS = config.envint("CLARION_TICK_SECONDS", 10)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms carry the token in the page ({% csrf_token %}).
+CSRF_COOKIE_HTTPONLY = True
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 if _site.scheme == "https":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = config.envbool("CLARION_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = config.envint("CLARION_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = config.envbool("CLARION_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = config.envbool("CLARION_HSTS_PRELOAD", False)
+# HSTS for subdomains and the preload list bind every other site of the domain for a year:
+# the operator opts in (docs/operating.md), so Django's reminders are silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
+# Nothing from other sites: scripts carry a nonce (request.csp_nonce / CSP_NONCE in
+# templates), uploaded images may come from CLARION_MEDIA_HOST when media lives elsewhere.
+_media_host = config.env("CLARION_MEDIA_HOST")
+# Markdown tables align cells with style="text-align:…" attributes: allow exactly those three
+# (CSP 'unsafe-hashes'), and no other inline style.
+_cell_styles = [
+    f"'sha256-{base64.b64encode(hashlib.sha256(v.encode()).digest()).decode()}'"
+    for v in ("text-align:left", "text-align:center", "text-align:right")
+]
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"] if config.envbool("CLARION_CSP_SKIP_ADMIN") else [],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-hashes'", *_cell_styles],
+        "img-src": [SELF, "data:", *([_media_host] if _media_host else [])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+# Browser features no page of the site uses, switched off for every page (and anything
+# embedded in one).
+CLARION_PERMISSIONS_POLICY = [
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+    "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get", "usb",
+    "browsing-topics", "interest-cohort",
+]  # fmt: skip
+
+# Every request body: uploads may be CLARION_MAX_UPLOAD_MB, anything else far less
+# (DATA_UPLOAD_MAX_MEMORY_SIZE bounds what Django parses of forms and JSON).
+CLARION_MAX_REQUEST_BYTES = CLARION_MAX_UPLOAD_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Per-address limits on public POSTs (clarion.lib.throttle); "N/[k]s|m|h|d".
+CLARION_THROTTLE_ENABLED = config.envbool("CLARION_THROTTLE", True)
+CLARION_THROTTLE_RATES = {
+    "subscribe": config.env("CLARION_THROTTLE_SUBSCRIBE", "10/10m"),
+    "unsubscribe": config.env("CLARION_THROTTLE_UNSUBSCRIBE", "30/10m"),
+    "suggest": config.env("CLARION_THROTTLE_SUGGEST", "120/m"),
+}
+# Reverse proxies in front of the site whose X-Forwarded-For entries are trusted.
+CLARION_PROXY_COUNT = config.envint("CLARION_PROXY_COUNT", 0)
+
+# /healthz: the worker must have ticked within this many seconds; optionally, no email may
+# have waited longer than CLARION_HEALTH_EMAIL_MAX_AGE seconds (0: not checked).
+CLARION_HEALTH_WORKER_MAX_AGE = config.envint("CLARION_HEALTH_WORKER_MAX_AGE", 60)
+CLARION_HEALTH_EMAIL_MAX_AGE = config.envint("CLARION_HEALTH_EMAIL_MAX_AGE", 0)
+
+# Scheduled backups (clarion.ops.jobs.scheduled_backup): e.g. "24h"; empty is off.
+CLARION_BACKUP_EVERY = config.env("CLARION_BACKUP_EVERY")
+CLARION_BACKUP_KEEP = config.envint("CLARION_BACKUP_KEEP", 7)
+CLARION_BACKUP_DIR = Path(config.env("CLARION_BACKUP_DIR", str(DATA_DIR / "backups")))
+# Models ("app_label.model") left out of backups and exports besides the built-in list in
+# clarion.ops.sitedata (sessions, throttle windows, heartbeats, task results).
+CLARION_BACKUP_EXCLUDE: list[str] = []
+
+CLARION_ACCESS_LOG = config.envbool("CLARION_ACCESS_LOG", True)
+_log_format = config.env("CLARION_LOG_FORMAT", "plain").lower()
+if _log_format not in {"plain", "json"}:
+    raise SystemExit(f"CLARION_LOG_FORMAT: expected plain or json, got {_log_format!r}")
+# One line per event on stdout, tagged with the request id; email addresses and tokens are
+# removed from every record before any handler sees it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "clarion.ops.logs.RequestIdFilter"},
+        "redact": {"()": "clarion.ops.logs.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"()": "clarion.ops.logs.PlainFormatter"},
+        "json": {"()": "clarion.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": _log_format,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env("CLARION_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own 4xx/5xx lines repeat the access log's; its 5xx tracebacks still pass.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 
 # Jobs the worker runs every CLARION_TICK_SECONDS (dotted paths to functions of no arguments).
 CLARION_PERIODIC_JOBS = [
     "clarion.posts.services.publish_due_posts",
     "clarion.newsletter.sending.sweep",
+    "clarion.ops.jobs.heartbeat",
+    "clarion.ops.jobs.clean_throttle",
+    "clarion.ops.jobs.scheduled_backup",
 ]
 
 # Newsletter sending (docs/newsletter.md): emails per claimed batch (one SMTP connection
 # each), and how long a worker may hold a batch before the sweep gives it to another.
 CLARION_NEWSLETTER_BATCH_SIZE = config.envint("CLARION_NEWSLETTER_BATCH_SIZE", 500)
 CLARION_NEWSLETTER_LEASE_SECONDS = config.envint("CLARION_NEWSLETTER_LEASE_SECONDS", 120)
-# Subscribe requests allowed per client address per window (seconds).
-CLARION_SUBSCRIBE_RATE_LIMIT = config.envint("CLARION_SUBSCRIBE_RATE_LIMIT", 10)
-CLARION_SUBSCRIBE_RATE_WINDOW = config.envint("CLARION_SUBSCRIBE_RATE_WINDOW", 3600)
 # Bounce/complaint webhooks (/newsletter/webhooks/ESP/tracking/) require this shared secret
 # as HTTP basic auth, "user:password".
 if config.env("CLARION_WEBHOOK_SECRET"):

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve as serve_media
 
 from clarion.newsletter import views as newsletter_views
+from clarion.ops.media import serve_media
 from clarion.posts.sitemaps import SITEMAPS
 
 handler404 = "clarion.theme.views.page_not_found"
@@ -20,7 +20,8 @@ urlpatterns = [
     # The subscribe form posts to the un-namespaced name "subscribe" (theme templates).
     path("subscribe/", newsletter_views.subscribe, name="subscribe"),
     path("", include("clarion.newsletter.urls")),
-    # Uploaded media. Behind nginx, serve MEDIA_ROOT directly instead (docs/deploy.md).
+    # Uploaded media, never run as a page (clarion.ops.media). Behind nginx, serve MEDIA_ROOT
+    # directly with the same headers instead (docs/operating.md).
     re_path(
         r"^media/(?P<path>.*)$",
         serve_media,

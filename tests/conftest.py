@@ -10,6 +10,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the test database is rolled back between
+    tests, so content generations repeat, and a page cached by one test must not be
+    served in another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def site(db):
     from clarion.posts.models import SiteSettings

@@ -146,3 +146,30 @@ def cache_settings(url: str) -> dict:
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     raise SystemExit(f"CLARION_CACHE_URL: unsupported scheme {scheme!r} in {url!r}")
+
+
+def media_storage(url: str) -> dict:
+    """Translate CLARION_MEDIA_STORAGE_URL into a ``STORAGES["default"]`` entry.
+
+    Empty: files under MEDIA_ROOT. ``s3://BUCKET[/PREFIX]?endpoint_url=…&region_name=…&
+    custom_domain=…`` stores uploads in any S3-compatible service through django-storages
+    (``pip install 'clarion[s3]'``); credentials come from AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, as boto3 reads them.
+    """
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "s3" or not parts.hostname:
+        raise SystemExit(f"CLARION_MEDIA_STORAGE_URL: expected s3://bucket[/prefix]?…, got {url!r}")
+    known = {"endpoint_url", "region_name", "custom_domain", "addressing_style", "querystring_auth"}
+    options: dict = {"bucket_name": parts.netloc, "file_overwrite": False}
+    if parts.path.strip("/"):
+        options["location"] = parts.path.strip("/")
+    for key, value in ((k, v[-1]) for k, v in parse_qs(parts.query).items()):
+        if key not in known:
+            names = ", ".join(sorted(known))
+            raise SystemExit(f"CLARION_MEDIA_STORAGE_URL: unknown option {key!r} (known: {names})")
+        options[key] = value.lower() in {"1", "true", "yes"} if key == "querystring_auth" else value
+    # Public images: plain URLs, no expiring signatures, unless asked for.
+    options.setdefault("querystring_auth", False)
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

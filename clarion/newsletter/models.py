@@ -231,6 +231,10 @@ class DeliveryQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
 
+    def pending(self):
+        """Not sent yet, and not given up on (the contract clarion.ops.health reads)."""
+        return self.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
+
     def expired_leases(self, now=None):
         now = now or timezone.now()
         return self.filter(status=Delivery.Status.SENDING, lease_until__lt=now)
@@ -276,22 +280,6 @@ class Delivery(models.Model):
     @property
     def message_id(self) -> str:
         return self.issue.message_id(self.subscriber_id)
-
-
-class ThrottleBucket(models.Model):
-    """Requests counted per key and fixed time window, shared by every web process."""
-
-    key = models.CharField(max_length=100)
-    window_start = models.BigIntegerField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["key", "window_start"], name="one_bucket_per_window")
-        ]
-
-    def __str__(self):
-        return f"{self.key}@{self.window_start}: {self.hits}"
 
 
 def keyed_hash(value: str) -> str:

@@ -37,7 +37,7 @@ from clarion.lib import bulkmail, emails
 from clarion.posts.models import SiteSettings
 
 from . import services
-from .models import Delivery, Issue, NewsletterSettings, Subscriber, ThrottleBucket
+from .models import Delivery, Issue, NewsletterSettings, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -535,7 +535,6 @@ def sweep(now=None) -> dict:
             count = Delivery.objects.due(now).filter(issue_id=pk).count()
             enqueue_senders(pk, math.ceil(count / batch_size()))
             requeued += count
-    ThrottleBucket.objects.filter(window_start__lt=int(time.time()) - 2 * 86400).delete()
     if reclaimed or refanned or requeued:
         log.info(
             "newsletter sweep: %s leases expired, %s issues fanned out again, %s deliveries"

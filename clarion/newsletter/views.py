@@ -7,11 +7,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clarion.lib import emails
-from clarion.lib.clientip import client_address
+from clarion.lib.throttle import client_address, throttle
 
-from . import services, throttle
+from . import services
 from .forms import CategoriesForm, SubscribeForm
-from .models import keyed_hash
 
 
 def _evidence(request, *, page: str = "", wording: str = "", detail: str = ""):
@@ -36,16 +35,10 @@ def _page(request, page: str) -> str:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@throttle("subscribe")  # per client address: settings.CLARION_THROTTLE_RATES["subscribe"]
 def subscribe(request):
     if request.method == "GET":
         return render(request, "newsletter/subscribe.html", {"form": SubscribeForm()})
-    client = keyed_hash(client_address(request))[:32]
-    if not throttle.allow(
-        f"subscribe:{client}",
-        limit=settings.CLARION_SUBSCRIBE_RATE_LIMIT,
-        window=settings.CLARION_SUBSCRIBE_RATE_WINDOW,
-    ):
-        return render(request, "newsletter/throttled.html", status=429)
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         return render(request, "newsletter/subscribe.html", {"form": form}, status=400)

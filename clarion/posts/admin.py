@@ -91,3 +91,18 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Imported here rather than at the top so this addition stays a pure append to the file.
+from .models import Page  # noqa: E402
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ["title", "path", "status", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "path", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    raw_id_fields = ["parent"]
+    view_on_site = True
+    fields = ["title", "slug", "parent", "path", "status", "body"]

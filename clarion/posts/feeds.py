@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Category, Post, SiteSettings
+from .views import posts_in_order
 
 FEED_ITEMS = 20
 
@@ -22,7 +23,7 @@ class LatestPostsFeed(Feed):
         return None
 
     def items(self):
-        return Post.objects.live().for_listing().prefetch_related("tags")[:FEED_ITEMS]
+        return _latest(Post.objects.live())
 
     def item_title(self, item):
         return item.title
@@ -82,6 +83,10 @@ class CategoryFeed(LatestPostsFeed):
         return obj.get_absolute_url()
 
     def items(self, obj):
-        return (Post.objects.live().filter(categories=obj).for_listing().prefetch_related("tags"))[
-            :FEED_ITEMS
-        ]
+        return _latest(Post.objects.live().filter(categories=obj))
+
+
+def _latest(queryset) -> list[Post]:
+    # Ids first, then the rows: sorting whole posts (bodies and all) to keep twenty is slow.
+    ids = queryset.order_by("-published_at", "-id").values_list("pk", flat=True)[:FEED_ITEMS]
+    return posts_in_order(ids, Post.objects.for_listing().prefetch_related("tags"))

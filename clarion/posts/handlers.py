@@ -3,9 +3,18 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Author, Category, ContentGeneration, Post, Redirect, SiteSettings, Tag
+from .models import (
+    Author,
+    Category,
+    ContentGeneration,
+    Page,
+    Post,
+    Redirect,
+    SiteSettings,
+    Tag,
+)
 
-PUBLIC_MODELS = (Post, Category, Tag, Author, SiteSettings, Redirect)
+PUBLIC_MODELS = (Post, Category, Tag, Author, SiteSettings, Redirect, Page)
 
 
 @receiver(post_save, dispatch_uid="clarion.posts.bump_on_save")

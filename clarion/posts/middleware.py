@@ -1,13 +1,32 @@
 import time
 
+from django.db import connection
 from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
+from django.utils.encoding import escape_uri_path
 
-from .models import ContentGeneration, Redirect, SiteSettings
+from .models import ContentGeneration, Page, Redirect, SiteSettings
 
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
 _cached_site: tuple[int, SiteSettings] | None = None
+
+
+_GENERATION_SQL: str | None = None
+
+
+def current_generation() -> int:
+    """``ContentGeneration.current()`` without the ORM: it runs on every request, and
+    building the query cost more than the rest of a page-cache hit."""
+    global _GENERATION_SQL
+    if _GENERATION_SQL is None:
+        qn = connection.ops.quote_name
+        table = ContentGeneration._meta.db_table
+        _GENERATION_SQL = f"SELECT {qn('value')} FROM {qn(table)} WHERE {qn('id')} = 1"
+    with connection.cursor() as cursor:
+        cursor.execute(_GENERATION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 class SiteLocaleMiddleware:
@@ -19,7 +38,10 @@ class SiteLocaleMiddleware:
 
     def __call__(self, request):
         global _cached_site
-        generation = ContentGeneration.current()
+        # The page cache may have read it already for this request.
+        generation = getattr(request, "content_generation", None)
+        if generation is None:
+            generation = current_generation()
         if _cached_site is None or _cached_site[0] != generation:
             _cached_site = (generation, SiteSettings.fetch())
         site = _cached_site[1]
@@ -40,8 +62,14 @@ class SiteLocaleMiddleware:
 
 
 class RedirectFallbackMiddleware:
-    """On a 404, answer with a permanent redirect when the address is a known old one
-    (a changed slug, or a link imported from WordPress such as ``/?p=123``)."""
+    """On a 404, serve the static page at that address, or answer with a permanent redirect
+    when the address is a known old one (a changed slug, or a link imported from WordPress
+    such as ``/?p=123``).
+
+    Pages are looked up only after every route has missed (like Django's flatpages
+    fallback), so post and archive addresses never pay for them and a page can never
+    shadow a route another app adds.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,10 +78,19 @@ class RedirectFallbackMiddleware:
         response = self.get_response(request)
         if response.status_code != 404:
             return response
+        if request.method in ("GET", "HEAD"):
+            page_response = self._page(request)
+            if page_response is not None:
+                return page_response
         candidates = [request.get_full_path(), request.path]
         if not request.path.endswith("/"):
             candidates.append(request.path + "/")
-        redirect = Redirect.objects.filter(old_path__in=candidates).select_related("post").first()
+        found = {
+            r.old_path: r
+            for r in Redirect.objects.filter(old_path__in=candidates).select_related("post")
+        }
+        # The most specific wins: /blog/?p=3 over /blog/ when both are known.
+        redirect = next((found[c] for c in candidates if c in found), None)
         if redirect is None:
             return response
         if redirect.post_id and not redirect.post.is_live:
@@ -62,3 +99,15 @@ class RedirectFallbackMiddleware:
         if not destination or destination == request.get_full_path():
             return response
         return HttpResponsePermanentRedirect(destination)
+
+    def _page(self, request):
+        from .views import page_detail
+
+        page = Page.objects.published().filter(path=request.path).first()
+        if page is not None:
+            return page_detail(request, page)
+        if not request.path.endswith("/") and (
+            Page.objects.published().filter(path=request.path + "/").exists()
+        ):
+            return HttpResponsePermanentRedirect(escape_uri_path(request.path + "/"))
+        return None

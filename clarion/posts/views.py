@@ -4,6 +4,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -11,10 +12,11 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .models import Author, Category, Post, Redirect, SiteSettings, Tag
+from .models import Author, Category, Page, Post, Redirect, SiteSettings, Tag
 from .share import share_links
 
 
@@ -35,12 +37,23 @@ def _page(request, queryset, *, base_path: str):
     return page
 
 
+def posts_in_order(ids, queryset=None) -> list[Post]:
+    """The posts with these ids, in that order, ready for a listing."""
+    ids = list(ids)
+    queryset = queryset if queryset is not None else Post.objects.for_listing()
+    found = {post.pk: post for post in queryset.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def page_url(base_path: str, number: int) -> str:
     return base_path if number == 1 else f"{base_path}page/{number}/"
 
 
 def _listing(request, *, queryset, base_path, template="posts/archive.html", **context):
-    page = _page(request, queryset.for_listing(), base_path=base_path)
+    # Paginate ids, then load only that page's posts: sorting whole rows (bodies and all)
+    # to keep ten made each archive page copy megabytes through SQLite's sorter.
+    page = _page(request, queryset.values_list("pk", flat=True), base_path=base_path)
+    page.object_list = posts_in_order(page.object_list)
     context.update(
         page=page,
         posts=page.object_list,
@@ -58,7 +71,7 @@ def home(request, page=1):
         return redirect("/search/?" + urlencode({"q": request.GET["s"]}))
     if any(k in request.GET for k in ("p", "page_id", "cat", "tag", "author", "m")):
         found = Redirect.objects.filter(old_path=request.get_full_path()).first()
-        if found is None:
+        if found is None or (found.post_id and not found.post.is_live):
             raise Http404("No such post")
         return HttpResponsePermanentRedirect(found.destination())
     queryset = Post.objects.live().order_by("-sticky", "-published_at", "-id")
@@ -71,7 +84,9 @@ def post_detail(request, year, month, day, slug):
         Post.objects.live().select_related("author").prefetch_related("categories", "tags"),
         slug=slug,
     )
-    if request.path != post.get_absolute_url():
+    # request.path is decoded, a reversed URL is percent-encoded: compare like with like,
+    # or a non-ASCII slug would redirect to itself for ever.
+    if escape_uri_path(request.path) != post.get_absolute_url():
         return HttpResponsePermanentRedirect(post.get_absolute_url())
     return _render_post(request, post)
 
@@ -241,6 +256,9 @@ def robots_txt(request):
 _SERVER = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+# The form posts here and is redirected to the reader's server, and browsers apply
+# form-action to that redirect too: this page alone may send a form on to any https site.
+@csp_update({"form-action": ["https:"]})
 def share_mastodon(request):
     """Mastodon has no single server: ask for the reader's, then hand over to its share page."""
     url = request.GET.get("url", "")[:2000]
@@ -265,4 +283,13 @@ def share_mastodon(request):
         "posts/share_mastodon.html",
         {"share_url": url, "share_text": text, "server": server, "error": error},
         status=400 if error else 200,
+    )
+
+
+def page_detail(request, page: Page):
+    """A published static page; reached from the 404 fallback (see middleware.py)."""
+    return render(
+        request,
+        "posts/page.html",
+        {"page": page, "canonical": absolute(escape_uri_path(page.path))},
     )

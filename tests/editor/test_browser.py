@@ -1,10 +1,23 @@
 """An author writes, illustrates, previews and publishes a post in a real Chromium."""
 
+import time
+
 import pytest
 
 from clarion.posts.models import Post
 
 from .conftest import PASSWORD, jpeg_with_gps
+
+
+def wait_until(page, expression: str, timeout: float = 10.0):
+    """Poll a JS expression with page.evaluate: Playwright's wait_for_function compiles
+    its predicate with eval, which the site's Content-Security-Policy rightly refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        time.sleep(0.1)
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,22 +72,21 @@ def test_an_author_writes_illustrates_previews_and_publishes(
     # The file field uploads at once and asks for the alt text.
     page.once("dialog", lambda dialog: dialog.accept("A red and blue test card"))
     page.set_input_files("#id_image_upload", str(photo))
-    page.wait_for_function(
-        "document.getElementById('id_body').value.includes('![A red and blue test card](')"
+    wait_until(
+        page, "document.getElementById('id_body').value.includes('![A red and blue test card](')"
     )
     image = preview.locator("img[alt='A red and blue test card']")
     image.wait_for()
     assert "480w" in image.get_attribute("srcset")
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.querySelector('.clarion-preview img') && "
-        "document.querySelector('.clarion-preview img').naturalWidth > 0"
+        "document.querySelector('.clarion-preview img').naturalWidth > 0",
     )
 
     # Dropping files onto the text uploads them too; a non-image is refused with a reason.
     drop(page, "dropped.png", jpeg_with_gps(500, 300, "PNG"), "image/png", "A dropped chart")
-    page.wait_for_function(
-        "document.getElementById('id_body').value.includes('![A dropped chart](')"
-    )
+    wait_until(page, "document.getElementById('id_body').value.includes('![A dropped chart](')")
     drop(page, "notes.png", b"just some text", "image/png", "Notes")
     page.locator(
         ".clarion-upload-status.clarion-error", has_text="“notes.png” is not an image"
@@ -121,9 +133,7 @@ def test_an_author_writes_illustrates_previews_and_publishes(
     assert public_image.get_attribute("alt") == "A red and blue test card"
     assert "1600w" in public_image.get_attribute("srcset")
     assert home.locator(".post-body img[alt='A dropped chart']").count() == 1
-    home.wait_for_function(
-        "[...document.querySelectorAll('.post-body img')].every(i => i.complete)"
-    )
+    wait_until(home, "[...document.querySelectorAll('.post-body img')].every(i => i.complete)")
     widths = home.evaluate(
         "[...document.querySelectorAll('.post-body img')].map(i => i.naturalWidth)"
     )

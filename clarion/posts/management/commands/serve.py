@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -37,18 +38,27 @@ class Command(BaseCommand):
             help="On an empty site, load the reference letter and create an admin account.",
         )
         parser.add_argument(
+            "--migrate",
+            action="store_true",
+            help="Also apply migrations that remove data (see docs/upgrading.md).",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="Serve pages only; run `clarion worker` elsewhere.",
         )
 
-    def handle(self, *args, host, port, workers, threads, demo, no_worker, **options):
+    def handle(self, *args, host, port, workers, threads, demo, no_worker, migrate, **options):
         if not 1 <= port <= 65535:
             raise CommandError(f"--port: {port} is not a port number")
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database is up to date.")
+        from clarion.ops.upgrades import UpgradeRefused, prepare_database
+
+        try:
+            self.stdout.write(prepare_database(allow_destructive=migrate))
+        except UpgradeRefused as exc:
+            raise CommandError(str(exc)) from None
         if demo:
             from clarion.posts.demo import load_demo
 
@@ -61,11 +71,13 @@ class Command(BaseCommand):
                         "(This password is shown once. Change it after signing in.)"
                     )
                 )
-        call_command("collectstatic", interactive=False, verbosity=0)
+        self.collect_static()
 
         children: list[subprocess.Popen] = []
         if not no_worker:
-            children.append(subprocess.Popen([sys.executable, "-m", "clarion", "worker"]))
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "clarion", "worker"], process_group=0)
+            )
         children.append(
             subprocess.Popen(
                 [
@@ -83,10 +95,17 @@ class Command(BaseCommand):
                     "--blocking-threads",
                     str(threads),
                     "--no-ws",
+                    # A worker still busy 20 s after SIGTERM is killed by granian itself.
+                    "--workers-kill-timeout",
+                    "20",
                     "--log-level",
                     "warning",
                     "clarion.wsgi:application",
-                ]  # fmt: skip
+                ],  # fmt: skip
+                # Own process groups: Ctrl+C in a terminal reaches this process only, which
+                # then sends each child one SIGTERM. A second signal would make the worker
+                # abandon the task it is running.
+                process_group=0,
             )
         )
         self.stdout.write(f"Serving {settings.SITE_URL} on http://{host}:{port}/ (Ctrl+C stops)")
@@ -117,6 +136,27 @@ class Command(BaseCommand):
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                # The whole group: granian's own worker processes must not outlive it,
+                # still holding the port.
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         if exit_code:
             raise SystemExit(exit_code)
+
+    def collect_static(self) -> None:
+        """Run collectstatic unless the static sources are unchanged since the last run:
+        compressing every file again (gzip and brotli) takes seconds at each restart."""
+        from django.contrib.staticfiles.finders import get_finders
+
+        digest = hashlib.sha256(settings.STORAGES["staticfiles"]["BACKEND"].encode())
+        for finder in get_finders():
+            for path, storage in finder.list([]):
+                stat = os.stat(storage.path(path))
+                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        stamp = settings.STATIC_ROOT / ".clarion-collected"
+        manifest = settings.STATIC_ROOT / "staticfiles.json"
+        fingerprint = digest.hexdigest()
+        if stamp.exists() and stamp.read_text() == fingerprint and manifest.exists():
+            return
+        call_command("collectstatic", interactive=False, verbosity=0)
+        stamp.write_text(fingerprint)

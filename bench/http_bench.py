@@ -1,0 +1,244 @@
+"""HTTP serving benchmark: Clarion (page cache off and on) against nginx serving a static file.
+
+    bench/http.sh [--runs 3] [--duration 10] [--posts 1000]
+    (or: .venv/bin/python bench/http_bench.py …)
+
+Starts Clarion with production settings (DEBUG off, collectstatic done) on SQLite in a fresh
+data folder: `clarion serve --demo` loads the reference letter, then bench/make_posts.py adds
+generated posts. Each run measures, with wrk on 127.0.0.1:
+  - nginx serving a saved copy of the reference post page as a static file;
+  - Clarion cold (CLARION_PAGE_CACHE=0: every request renders) and warm (page cache on):
+    the home page, the reference post, a category archive and /feed/ (wrk -t2 -c16);
+  - p99 latency of the post page at 64 connections (wrk --latency -t2 -c64).
+Prints requests per second and the ratio to nginx's rate in the same run, then medians.
+wrk shares the machine's cores with the servers: compare ratios, not absolute figures.
+Needs wrk and nginx (Debian packages). Binds 127.0.0.1:8510 (Clarion) and :8511 (nginx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CLARION_PORT, NGINX_PORT = 8510, 8511
+POST = "/2021/07/19/letter-to-the-foreign-secretary/"
+PAGES = {
+    "home": "/",
+    "post": POST,
+    "category": "/category/human-rights/",
+    "feed": "/feed/",
+}
+NGINX_CONF = """
+worker_processes auto;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    default_type text/html;
+    server {{
+        listen 127.0.0.1:{port};
+        root {prefix}/root;
+        location = /post/ {{ try_files /post.html =404; }}
+    }}
+}}
+"""
+
+
+def env_for(data: Path, **extra) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLARION_", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        CLARION_DATA_DIR=str(data),
+        CLARION_SECRET_KEY="bench-" + "k" * 50,
+        CLARION_SITE_URL=f"http://127.0.0.1:{CLARION_PORT}",
+        CLARION_LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+class Clarion:
+    def __init__(self, data: Path, *args: str, **env):
+        # A server left over from an earlier start would answer instead: measure nothing.
+        if not port_is_free(CLARION_PORT):
+            raise SystemExit(f"127.0.0.1:{CLARION_PORT} is already in use")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clarion",
+                "serve",
+                "--no-worker",
+                "--port",
+                str(CLARION_PORT),
+                *args,
+            ],  # fmt: skip
+            cwd=REPO,
+            env=env_for(data, **env),
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(f"http://127.0.0.1:{CLARION_PORT}/")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while not port_is_free(CLARION_PORT):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Clarion still answers on {CLARION_PORT} after stopping")
+            time.sleep(0.2)
+
+
+def wrk(url: str, *, duration: int, connections: int = 16, latency: bool = False) -> dict:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url]
+    if latency:
+        args.insert(1, "--latency")
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result = {"rps": rate, "errors": int(errors.group(1)) if errors else 0}
+    if latency:
+        value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()
+        result["p99_ms"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return result
+
+
+def measure_clarion(data: Path, label: str, duration: int, **env) -> dict:
+    server = Clarion(data, **env)
+    try:
+        results = {}
+        for name, path in PAGES.items():
+            url = f"http://127.0.0.1:{CLARION_PORT}{path}"
+            get(url)  # the first request fills the page cache (or warms the process)
+            results[f"{label} {name}"] = wrk(url, duration=duration)
+        post = f"http://127.0.0.1:{CLARION_PORT}{POST}"
+        p99 = wrk(post, duration=duration, connections=64, latency=True)
+        results[f"{label} post -c64"] = p99
+        return results
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    # A SIGTERM ends the benchmark through the `finally` blocks, which stop nginx and Clarion.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--posts", type=int, default=1000)
+    options = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is not installed: apt-get install -y wrk nginx")
+
+    work = Path(tempfile.mkdtemp(prefix="clarion-bench-"))
+    work.chmod(0o755)  # nginx's workers run as nobody
+    data = work / "data"
+    print(f"# machine: {os.cpu_count()} cores, {platform.platform()}, Python "
+          f"{platform.python_version()}")  # fmt: skip
+    print(f"# data folder: {data}")
+
+    # The demo site on a fresh data folder, then the generated posts.
+    Clarion(data, "--demo").stop()
+    subprocess.run(
+        [sys.executable, str(REPO / "bench/make_posts.py"), str(options.posts)],
+        cwd=REPO, env=env_for(data), check=True,
+    )  # fmt: skip
+
+    # nginx serves the post page exactly as a reader receives it from Clarion.
+    root = work / "root"
+    root.mkdir()
+    server = Clarion(data)
+    (root / "post.html").write_bytes(get(f"http://127.0.0.1:{CLARION_PORT}{POST}"))
+    server.stop()
+    root.chmod(0o755)
+    (root / "post.html").chmod(0o644)
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=work, port=NGINX_PORT))
+    nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+    try:
+        wait_for(f"http://127.0.0.1:{NGINX_PORT}/post/")
+        runs = []
+        for run in range(1, options.runs + 1):
+            results = {"nginx post": wrk(f"http://127.0.0.1:{NGINX_PORT}/post/",
+                                         duration=options.duration)}  # fmt: skip
+            results |= measure_clarion(data, "cold", options.duration, CLARION_PAGE_CACHE="0")
+            results |= measure_clarion(data, "warm", options.duration)
+            report(f"run {run}", results)
+            runs.append(results)
+    finally:
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=30)
+    medians = {
+        key: {
+            "rps": statistics.median(r[key]["rps"] for r in runs),
+            "ratio": statistics.median(r[key]["rps"] / r["nginx post"]["rps"] for r in runs),
+            "errors": sum(r[key]["errors"] for r in runs),
+            **(
+                {"p99_ms": statistics.median(r[key]["p99_ms"] for r in runs)}
+                if "p99_ms" in runs[0][key]
+                else {}
+            ),
+        }
+        for key in runs[0]
+    }
+    report(f"median of {len(runs)} runs", medians)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def report(title: str, results: dict) -> None:
+    nginx = results["nginx post"]["rps"]
+    print(f"\n## {title}")
+    print(f"{'what':<22}{'req/s':>10}{'vs nginx':>10}{'p99 ms':>9}{'errors':>8}")
+    for key, value in results.items():
+        ratio = value.get("ratio", value["rps"] / nginx)
+        p99 = f"{value['p99_ms']:.1f}" if "p99_ms" in value else ""
+        print(f"{key:<22}{value['rps']:>10.0f}{ratio:>9.1%}{p99:>9}{value['errors']:>8}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Request ids, access log lines, body size limits, Permissions-Policy and /healthz."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+
+from .logs import request_id
+
+access_log = logging.getLogger("clarion.request")
+
+# An incoming id is reused only when it cannot smuggle anything into a log line.
+_WELL_FORMED_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+class RequestIdMiddleware:
+    """Give each request an id (``request.id``), reusing a well-formed ``X-Request-ID``
+    from the proxy; echo it in the response and write one log line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if _WELL_FORMED_ID.match(incoming) else uuid.uuid4().hex
+        request_id.set(request.id)
+        started = time.monotonic()
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        if settings.CLARION_ACCESS_LOG:
+            access_log.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+        # Django logs errors after the middleware returns: keep the id until the response
+        # is closed.
+        response._resource_closers.append(lambda: request_id.set("-"))
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than any form or upload may be,
+    before anything reads it (Django's own limits apply to bodies it parses)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length.\n", status=400, content_type="text/plain")
+        if length > settings.CLARION_MAX_REQUEST_BYTES:
+            return HttpResponse(
+                "This request is too large.\n", status=413, content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.value = ", ".join(f"{feature}=()" for feature in settings.CLARION_PERMISSIONS_POLICY)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.value)
+        return response
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before sessions, locale or anything else that needs the database,
+    so an unreachable database gives a 503 with JSON rather than an error page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path in ("/healthz", "/healthz/") and request.method in ("GET", "HEAD"):
+            from .health import check
+
+            report = check()
+            response = JsonResponse(report, status=200 if report["ok"] else 503)
+            response["Cache-Control"] = "no-store"
+            return response
+        return self.get_response(request)

@@ -1,0 +1,160 @@
+"""Real Clarion sites in their own data folders, driven through subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+PG_HOST = "postgres://postgres@127.0.0.1:5432"
+SETUP = (
+    "import os, django\nos.environ['DJANGO_SETTINGS_MODULE'] = 'clarion.settings'\ndjango.setup()\n"
+)
+
+
+def site_env(data_dir: Path, database_url: str | None = None, **extra) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLARION_", "DATABASE_", "DJANGO_ALLOW_ASYNC"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="clarion.settings",
+        CLARION_DATA_DIR=str(data_dir),
+        CLARION_SECRET_KEY="ops-test-secret-" + "k" * 40,
+        CLARION_LOG_LEVEL="WARNING",
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def clarion(data_dir, *args, database_url=None, timeout=120, check=True, **extra):
+    result = subprocess.run(
+        [sys.executable, "-m", "clarion", *map(str, args)],
+        env=site_env(data_dir, database_url, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"clarion {args} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def python(data_dir, code, database_url=None, timeout=120, **extra) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", SETUP + textwrap.dedent(code)],
+        env=site_env(data_dir, database_url, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"script failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def python_popen(data_dir, code, database_url=None, **extra) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SETUP + textwrap.dedent(code)],
+        env=site_env(data_dir, database_url, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def fresh_postgres_database(name: str) -> str:
+    """Drop and create ``name``; skip (fail in CI) when PostgreSQL is not there."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_HOST}/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    return f"{PG_HOST}/{name}"
+
+
+FILL = """
+import io
+from datetime import timedelta
+from django.contrib.auth.models import Group, Permission, User
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+from clarion.posts import services
+from clarion.posts.models import Author, Category, Post, Redirect, SiteSettings, Tag
+
+def png(seed):
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (seed * 40 % 255, 90, 160)).save(buf, "PNG")
+    return buf.getvalue()
+
+with transaction.atomic():
+    site = SiteSettings.load(); site.title = "Backed-up site"; site.save()
+    editors = Group.objects.create(name="Editors")
+    editors.permissions.add(Permission.objects.get(codename="change_post"))
+    alice = User.objects.create_user("alice", "alice@example.org", "pw-alice-123", is_staff=True)
+    alice.groups.add(editors)
+    User.objects.create_superuser("root", "root@example.org", "pw-root-123")
+    author = Author.objects.create(user=alice, display_name="Alice Author", slug="alice")
+    author.photo.save("alice.png", ContentFile(png(7)), save=True)
+    cats = [Category.objects.create(name=f"Category {i}", slug=f"cat-{i}") for i in range(3)]
+    tags = [Tag.objects.create(name=f"Tag {i}", slug=f"tag-{i}") for i in range(2)]
+    now = timezone.now()
+    for i in range(12):
+        post = Post(
+            title=f"Post {i} – ünïcode",
+            body=f"Body **{i}**\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |",
+            status=Post.Status.DRAFT if i == 11 else Post.Status.PUBLISHED,
+            published_at=None if i == 11 else now - timedelta(days=i), author=author,
+        )
+        if i % 4 == 0:
+            post.featured_image.save(f"post-{i}.png", ContentFile(png(i)), save=False)
+            post.featured_image_alt = f"Picture {i}"
+        post.save()
+        post.categories.set(cats[: i % 3 + 1])
+        post.tags.set(tags[: i % 2])
+        services.post_saved(post=post, was_live=False)
+    Redirect.objects.create(old_path="/?p=1", post=Post.objects.first())
+print(Post.objects.count())
+"""
+
+DUMP = """
+import hashlib, json
+from pathlib import Path
+from django.conf import settings
+from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
+from clarion.ops import sitedata
+tables = {}
+for model in sitedata.site_models():
+    rows = serializers.serialize(
+        "python", model._base_manager.order_by("pk"), use_natural_foreign_keys=True
+    )
+    tables[sitedata.label(model)] = json.loads(json.dumps(rows, cls=DjangoJSONEncoder))
+root = Path(settings.MEDIA_ROOT)
+media = {
+    p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+    for p in sitedata.media_files(root)
+}
+print(json.dumps({"tables": tables, "media": media}))
+"""
+
+
+def dump(data_dir, database_url=None) -> dict:
+    return json.loads(python(data_dir, DUMP, database_url))

@@ -1,0 +1,113 @@
+import json
+import logging
+import subprocess
+import sys
+
+from clarion.ops.logs import JsonFormatter, PlainFormatter, RedactFilter, RequestIdFilter, redact
+
+from .sites import site_env
+
+
+def record(msg, *args, exc=None):
+    rec = logging.LogRecord("clarion.test", logging.WARNING, __file__, 1, msg, args, exc)
+    RequestIdFilter().filter(rec)
+    RedactFilter().filter(rec)
+    return rec
+
+
+def test_it_redacts_addresses_and_tokens_from_messages_and_arguments():
+    rec = record(
+        "subscribe from %s via %s then %s",
+        "Reader.Name+tag@example.co.uk",
+        "/subscribe/confirm/MTI:1tX2ab:Zx9-secret/",
+        "/unsubscribe/abc.DEF_123/?next=/",
+    )
+    line = PlainFormatter().format(rec)
+    assert "example.co.uk" not in line and "Reader" not in line
+    assert "Zx9-secret" not in line and "abc.DEF_123" not in line
+    assert "/subscribe/confirm/[redacted]/" in line
+    assert "/unsubscribe/[redacted]/?next=/" in line
+    assert "[email]" in line
+
+
+def test_it_redacts_percent_encoded_addresses_and_query_tokens():
+    assert redact("GET /search/?q=sam%40example.org") == "GET /search/?q=[email]"
+    assert redact("/x/?token=s3cr3t&page=2") == "/x/?token=[redacted]&page=2"
+    assert redact("csrfmiddlewaretoken=abc; sessionid=def") == (
+        "csrfmiddlewaretoken=[redacted]; sessionid=[redacted]"
+    )
+
+
+def test_it_redacts_tracebacks():
+    try:
+        raise ValueError("no subscriber sam@example.org for /unsubscribe/tok123/")
+    except ValueError:
+        rec = record("failed", exc=sys.exc_info())
+    line = PlainFormatter().format(rec)
+    assert "ValueError" in line
+    assert "sam@example.org" not in line and "tok123" not in line
+    assert "\n" not in line  # one line per event
+
+
+def test_it_formats_json_lines():
+    rec = record("sent to %s", "sam@example.org")
+    data = json.loads(JsonFormatter().format(rec))
+    assert data["message"] == "sent to [email]"
+    assert data["level"] == "WARNING" and data["logger"] == "clarion.test"
+    assert data["request_id"] == "-"
+
+
+def test_it_gives_every_request_an_id_and_echoes_it(client, db, caplog):
+    caplog.set_level(logging.INFO, logger="clarion.request")
+    first = client.get("/")
+    second = client.get("/")
+    assert len(first["X-Request-ID"]) == 32
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+    reused = client.get("/", headers={"X-Request-ID": "lb-7f3a9c12-0001"})
+    assert reused["X-Request-ID"] == "lb-7f3a9c12-0001"
+    forged = client.get("/", headers={"X-Request-ID": "x\r\nInjected: yes"})
+    assert forged["X-Request-ID"] != "x\r\nInjected: yes" and len(forged["X-Request-ID"]) == 32
+    lines = [r for r in caplog.records if r.name == "clarion.request"]
+    assert [r.request_id for r in lines] == [
+        first["X-Request-ID"],
+        second["X-Request-ID"],
+        "lb-7f3a9c12-0001",
+        forged["X-Request-ID"],
+    ]
+
+
+def test_it_logs_one_redacted_line_per_request_to_stdout_in_either_format(tmp_path):
+    script = (
+        "import os, django\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'clarion.settings'\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "from django.test import Client\n"
+        "c = Client(HTTP_HOST='127.0.0.1')\n"
+        "c.get('/unsubscribe/tok-abc-123/', headers={'X-Request-ID': 'req-12345678'})\n"
+        "c.get('/search/?q=sam%40example.org&token=zzz')\n"
+        "import logging; logging.getLogger('clarion.x').error('bounce from sam@example.org')\n"
+    )
+    for fmt in ("plain", "json"):
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            env=site_env(
+                tmp_path / fmt, CLARION_LOG_FORMAT=fmt, CLARION_LOG_LEVEL="INFO", CLARION_DEBUG=1
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert "sam@example.org" not in out and "tok-abc-123" not in out and "zzz" not in out
+        lines = [line for line in out.splitlines() if "clarion.request" in line]
+        assert len(lines) == 2
+        if fmt == "json":
+            records = [json.loads(line) for line in out.splitlines()]
+            access = [r for r in records if r["logger"] == "clarion.request"]
+            assert access[0]["request_id"] == "req-12345678"
+            assert access[0]["message"].startswith("GET /unsubscribe/[redacted]/ 404")
+        else:
+            assert "[req-12345678] GET /unsubscribe/[redacted]/ 404" in lines[0]

@@ -1,0 +1,71 @@
+"""Rendering a page costs a fixed number of queries, however many posts it lists."""
+
+import pytest
+
+from clarion.posts.models import Category, SiteSettings, Tag
+
+
+@pytest.fixture(autouse=True)
+def _render_every_time(settings):
+    settings.CLARION_PAGE_CACHE = False
+
+
+def _site_with(n, make_post):
+    home_cat = Category.objects.create(name="Letters", slug="letters")
+    other = Category.objects.create(name="Campaigns", slug="campaigns")
+    tag = Tag.objects.create(name="Asia", slug="asia")
+    posts = [
+        make_post(f"Letter {i}", categories=[home_cat, other] if i % 2 else [home_cat], tags=[tag])
+        for i in range(n)
+    ]
+    site = SiteSettings.load()
+    site.posts_per_page = 50
+    site.save()
+    return posts
+
+
+def _warm(client, url):
+    # Twice, as a busy server has it: the first archive request creates the default
+    # category, which bumps the generation and so reloads the site settings once.
+    client.get(url)
+    client.get(url)
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_it_renders_the_home_page_in_a_fixed_number_of_queries(
+    n, client, make_post, django_assert_num_queries
+):
+    _site_with(n, make_post)
+    _warm(client, "/")
+    with django_assert_num_queries(HOME_QUERIES):
+        assert f"Letter {n - 1}" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_it_renders_a_category_archive_in_a_fixed_number_of_queries(
+    n, client, make_post, django_assert_num_queries
+):
+    _site_with(n, make_post)
+    _warm(client, "/category/letters/")
+    with django_assert_num_queries(CATEGORY_QUERIES):
+        assert f"Letter {n - 1}" in client.get("/category/letters/").content.decode()
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_it_renders_a_post_page_in_a_fixed_number_of_queries(
+    n, client, make_post, django_assert_num_queries
+):
+    posts = _site_with(n, make_post)
+    url = posts[n // 2].get_absolute_url()
+    _warm(client, url)
+    with django_assert_num_queries(POST_QUERIES):
+        page = client.get(url).content.decode()
+    assert 'class="widget author-box"' in page and "Alice Author" in page
+
+
+# generation; count; the page's ids; its posts; their categories; site's author; recent posts
+HOME_QUERIES = 7
+# generation; category; count; ids; posts; their categories; site's author; recent posts
+CATEGORY_QUERIES = 8
+# generation; post; its categories; its tags; previous; next; recent posts
+POST_QUERIES = 7
