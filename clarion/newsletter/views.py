@@ -57,7 +57,7 @@ def subscribe(request):
 def confirm(request, token):
     subscriber = services.subscriber_from_token("confirm", token)
     if subscriber is None:
-        return render(request, "newsletter/bad_link.html", {"kind": "confirm"}, status=400)
+        return render(request, "newsletter/bad_link.html", {"kind": "confirm"}, status=404)
     services.subscriber_confirm(
         subscriber=subscriber, evidence=_evidence(request, page=emails.absolute(request.path))
     )
@@ -75,7 +75,7 @@ def confirm(request, token):
 def unsubscribe(request, token):
     subscriber = services.subscriber_from_token("unsubscribe", token)
     if subscriber is None:
-        return render(request, "newsletter/bad_link.html", {"kind": "unsubscribe"}, status=400)
+        return render(request, "newsletter/bad_link.html", {"kind": "unsubscribe"}, status=404)
     if request.method == "GET":
         # Link scanners follow links: only a POST unsubscribes.
         return render(request, "newsletter/unsubscribe.html", {"email": subscriber.email})
@@ -96,7 +96,7 @@ def unsubscribe(request, token):
 def manage(request, token):
     subscriber = services.subscriber_from_token("manage", token)
     if subscriber is None:
-        return render(request, "newsletter/bad_link.html", {"kind": "manage"}, status=400)
+        return render(request, "newsletter/bad_link.html", {"kind": "manage"}, status=404)
     saved = False
     if request.method == "POST":
         form = CategoriesForm(request.POST)

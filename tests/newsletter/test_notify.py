@@ -101,7 +101,7 @@ def test_the_unsubscribe_link_shows_a_button_and_does_nothing_on_get(smtp, publi
     assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED
     assert client.post(path).status_code == 200
     assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
-    assert client.post("/unsubscribe/1.bad:token:here/").status_code == 400
+    assert client.post("/unsubscribe/1.bad:token:here/").status_code == 404
 
 
 def test_it_emails_only_subscribers_who_want_one_of_the_posts_categories(smtp, publish, site):

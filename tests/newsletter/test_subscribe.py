@@ -38,8 +38,8 @@ def test_it_rejects_a_forged_or_tampered_confirmation_link(smtp, subscribe, read
     subscribe("reader@example.org")
     path = link(parts(smtp.wait_for(1)[0])[0], "/subscribe/confirm/")
     tampered = path[:-3] + ("x" if path[-3] != "x" else "y") + path[-2:]
-    assert reader.get(tampered).status_code == 400
-    assert reader.get("/subscribe/confirm/1.abc:def:ghi/").status_code == 400
+    assert reader.get(tampered).status_code == 404
+    assert reader.get("/subscribe/confirm/1.abc:def:ghi/").status_code == 404
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
 
 
@@ -50,7 +50,7 @@ def test_it_rejects_an_expired_confirmation_link(smtp, subscribe, reader):
     import time
 
     time.sleep(1.1)
-    assert reader.get(path).status_code == 400
+    assert reader.get(path).status_code == 404
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
 
 
