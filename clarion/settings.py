@@ -303,7 +303,20 @@ CLARION_SEARCH_BACKEND = config.env("CLARION_SEARCH_BACKEND", "clarion.search.ba
 # Jobs the worker runs every CLARION_TICK_SECONDS (dotted paths to functions of no arguments).
 CLARION_PERIODIC_JOBS = [
     "clarion.posts.services.publish_due_posts",
+    "clarion.newsletter.sending.sweep",
     "clarion.ops.jobs.heartbeat",
     "clarion.ops.jobs.clean_throttle",
     "clarion.ops.jobs.scheduled_backup",
 ]
+
+# Newsletter sending (docs/newsletter.md): emails per claimed batch (one SMTP connection
+# each), and how long a worker may hold a batch before the sweep gives it to another.
+CLARION_NEWSLETTER_BATCH_SIZE = config.envint("CLARION_NEWSLETTER_BATCH_SIZE", 500)
+CLARION_NEWSLETTER_LEASE_SECONDS = config.envint("CLARION_NEWSLETTER_LEASE_SECONDS", 120)
+# Bounce/complaint webhooks (/newsletter/webhooks/ESP/tracking/) require this shared secret
+# as HTTP basic auth, "user:password".
+if config.env("CLARION_WEBHOOK_SECRET"):
+    ANYMAIL = {
+        **globals().get("ANYMAIL", {}),
+        "WEBHOOK_SECRET": config.env("CLARION_WEBHOOK_SECRET"),
+    }

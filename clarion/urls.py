@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
+from clarion.newsletter import views as newsletter_views
 from clarion.ops.media import serve_media
-from clarion.posts import views as post_views
 from clarion.posts.sitemaps import SITEMAPS
 
 handler404 = "clarion.theme.views.page_not_found"
@@ -18,7 +18,9 @@ urlpatterns = [
         "sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"
     ),
     path("search/", include("clarion.search.urls")),
-    path("subscribe/", post_views.subscribe_placeholder, name="subscribe"),
+    # The subscribe form posts to the un-namespaced name "subscribe" (theme templates).
+    path("subscribe/", newsletter_views.subscribe, name="subscribe"),
+    path("", include("clarion.newsletter.urls")),
     # Uploaded media, never run as a page (clarion.ops.media). Behind nginx, serve MEDIA_ROOT
     # directly with the same headers instead (docs/operating.md).
     re_path(

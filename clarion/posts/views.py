@@ -286,10 +286,6 @@ def share_mastodon(request):
     )
 
 
-def subscribe_placeholder(request):
-    return render(request, "posts/subscribe_placeholder.html")
-
-
 def page_detail(request, page: Page):
     """A published static page; reached from the 404 fallback (see middleware.py)."""
     return render(
