@@ -171,9 +171,6 @@ LOGIN_URL = "admin:login"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CLARION_MAX_UPLOAD_BYTES = config.envint("CLARION_MAX_UPLOAD_MB", 10) * 1024 * 1024
-# Behind a reverse proxy: the header holding the client's address for sign-in throttling
-# (e.g. X-Forwarded-For; its right-most entry is used). See docs/authoring.md.
-CLARION_CLIENT_IP_HEADER = config.env("CLARION_CLIENT_IP_HEADER")
 
 # How often the worker looks for scheduled posts that are due, in seconds.
 CLARION_TICK_SECONDS = config.envint("CLARION_TICK_SECONDS", 10)

@@ -35,19 +35,14 @@ def max_per_address() -> int:
 
 
 def client_address(request) -> str | None:
-    """The client's IP address: REMOTE_ADDR, or the right-most address in the header named by
-    CLARION_CLIENT_IP_HEADER when a trusted proxy sets it (the proxy appends the address it
-    saw, so earlier entries are the client's own claims)."""
+    """The client's IP address, found as every throttle finds it (CLARION_PROXY_COUNT
+    trusted proxies; see clarion.lib.throttle), or None when it is not an address."""
     if request is None:
         return None
-    header = getattr(settings, "CLARION_CLIENT_IP_HEADER", "")
-    raw = ""
-    if header:
-        key = "HTTP_" + header.upper().replace("-", "_")
-        raw = request.META.get(key, "").split(",")[-1].strip()
-    raw = raw or request.META.get("REMOTE_ADDR", "")
+    from clarion.lib.throttle import client_address as shared_client_address
+
     try:
-        return str(ipaddress.ip_address(raw))
+        return str(ipaddress.ip_address(shared_client_address(request)))
     except ValueError:
         return None
 

@@ -73,7 +73,7 @@ def test_it_uses_the_proxy_header_only_when_configured(ada, settings, rf):
 
     request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.5")
     assert client_address(request) == "127.0.0.1"
-    settings.CLARION_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.CLARION_PROXY_COUNT = 1
     assert client_address(request) == "192.0.2.5"
 
 

@@ -153,17 +153,15 @@ def test_it_does_not_ask_when_not_emailing(author, settings):
     assert Post.objects.get(title="No email").status == Post.Status.PUBLISHED
 
 
-def test_without_a_newsletter_there_is_no_count(db):
-    from django.apps import apps
+def test_the_confirmation_counts_the_newsletters_confirmed_subscribers(author):
+    from clarion.newsletter.models import Subscriber
 
-    from clarion.editor.subscribers import subscriber_count
-
-    try:
-        apps.get_model("newsletter", "Subscriber")
-    except LookupError:
-        assert subscriber_count() is None
-    else:
-        assert isinstance(subscriber_count(), int)
+    for i, status in enumerate(["confirmed", "confirmed", "pending", "unsubscribed"]):
+        Subscriber.objects.create(email=f"reader{i}@example.org", status=status)
+    c, _ = author
+    response = c.post(ADD, post_form(title="Counted", _publish="Publish"))
+    assert "will email 2 subscribers" in response.content.decode()
+    assert not Post.objects.filter(title="Counted").exists()
 
 
 def test_save_and_preview_opens_the_draft_preview(author):
