@@ -98,11 +98,27 @@ from django.utils import timezone
 from PIL import Image
 from clarion.posts import services
 from clarion.posts.models import Author, Category, Post, Redirect, SiteSettings, Tag
+from clarion.newsletter import services as newsletter
+from clarion.newsletter.models import Issue, Subscriber
+from clarion.newsletter.sending import fan_out
 
 def png(seed):
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), (seed * 40 % 255, 90, 160)).save(buf, "PNG")
     return buf.getvalue()
+
+# Subscribers with their consent records: three asked, two confirmed, one then left.
+evidence = newsletter.Evidence(
+    page="/subscribe/", wording="Enter your email address to subscribe to this blog.",
+    ip="203.0.113.9", user_agent="Backup test",
+)
+for i in range(3):
+    newsletter.subscribe_request(email=f"reader{i}@example.org", category_ids=[], evidence=evidence)
+for subscriber in Subscriber.objects.order_by("pk")[:2]:
+    newsletter.subscriber_confirm(subscriber=subscriber, evidence=evidence)
+newsletter.subscriber_unsubscribe(
+    subscriber=Subscriber.objects.order_by("pk")[1], evidence=evidence
+)
 
 with transaction.atomic():
     site = SiteSettings.load(); site.title = "Backed-up site"; site.save()
@@ -131,6 +147,9 @@ with transaction.atomic():
         post.tags.set(tags[: i % 2])
         services.post_saved(post=post, was_live=False)
     Redirect.objects.create(old_path="/?p=1", post=Post.objects.first())
+# One delivery row per (post, confirmed subscriber), as the worker's fan-out makes them.
+for issue in Issue.objects.all():
+    fan_out(issue_id=issue.pk)
 print(Post.objects.count())
 """
 

@@ -46,6 +46,10 @@ def assert_restored_from(restored, source, manifest):
     source_issues = source["tables"].pop("newsletter.issue", [])
     for tables in (restored["tables"], source["tables"]):
         tables.pop("posts.contentgeneration")  # bumped by the writer and by the restore
+    # The fill's subscribers, consent records and deliveries came across too.
+    assert len(source["tables"]["newsletter.subscriber"]) == 3
+    assert len(source["tables"]["newsletter.consentevent"]) >= 6
+    assert len(source["tables"]["newsletter.delivery"]) == 11  # 11 published posts, 1 reader
     assert restored["tables"] == source["tables"]
     assert restored["media"] == source["media"]
     assert len(posts) == manifest["counts"]["posts"]
