@@ -150,6 +150,25 @@ def forget_old_windows() -> int:
     return deleted
 
 
+def refusal(request, scope: str, rate: str | None = None):
+    """Count one request from this client in ``scope``; return the polite 429 response if
+    it is over the limit, else None."""
+    if not settings.CLARION_THROTTLE_ENABLED:
+        return None
+    spec = rate or settings.CLARION_THROTTLE_RATES[scope]
+    decision = Throttle(scope, spec).hit(client_key(client_address(request)))
+    if decision.allowed:
+        return None
+    response = render(
+        request,
+        "ops/throttled.html",
+        {"retry_minutes": max(1, round(decision.retry_after / 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(decision.retry_after)
+    return response
+
+
 def throttle(scope: str, rate: str | None = None, methods=("POST",)):
     """Limit ``methods`` requests to the view per client address; over the limit, answer
     429 with a polite page and Retry-After, without calling the view."""
@@ -157,18 +176,10 @@ def throttle(scope: str, rate: str | None = None, methods=("POST",)):
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method in methods and settings.CLARION_THROTTLE_ENABLED:
-                spec = rate or settings.CLARION_THROTTLE_RATES[scope]
-                decision = Throttle(scope, spec).hit(client_key(client_address(request)))
-                if not decision.allowed:
-                    response = render(
-                        request,
-                        "ops/throttled.html",
-                        {"retry_minutes": max(1, round(decision.retry_after / 60))},
-                        status=429,
-                    )
-                    response["Retry-After"] = str(decision.retry_after)
-                    return response
+            if request.method in methods:
+                refused = refusal(request, scope, rate)
+                if refused is not None:
+                    return refused
             return view(request, *args, **kwargs)
 
         return wrapped

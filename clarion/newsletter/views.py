@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clarion.lib import emails
-from clarion.lib.throttle import client_address, throttle
+from clarion.lib.throttle import client_address, refusal, throttle
 
 from . import services
 from .forms import CategoriesForm, SubscribeForm
@@ -75,6 +75,11 @@ def confirm(request, token):
 def unsubscribe(request, token):
     subscriber = services.subscriber_from_token("unsubscribe", token)
     if subscriber is None:
+        # Only wrong tokens count against an address: one-click unsubscribes arrive from a
+        # few mail providers' servers on behalf of many readers, and must never be refused.
+        refused = refusal(request, "unsubscribe") if request.method == "POST" else None
+        if refused is not None:
+            return refused
         return render(request, "newsletter/bad_link.html", {"kind": "unsubscribe"}, status=404)
     if request.method == "GET":
         # Link scanners follow links: only a POST unsubscribes.

@@ -237,6 +237,9 @@ def test_a_worker_killed_mid_send_and_restarted_sends_each_email_once(site, sink
 
 
 def test_two_workers_at_once_send_each_email_exactly_once(site, sink):
+    # A slower receiver (~4 s for all) so the second worker, which may start a second
+    # later, finds work left and the two really overlap.
+    sink.handler.delay = 0.03
     site.start_worker("alpha")
     site.start_worker("beta")
     assert site.wait_until_all_sent(N) == {"sent": N}
