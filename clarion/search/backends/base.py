@@ -71,6 +71,30 @@ def has_mark(text: str | None) -> bool:
     return bool(text) and MARK_START in text
 
 
+def hits_in_rank_order(rows, highlighted, *, score_sign: int = 1) -> list[Hit]:
+    """Hits for ``rows`` of (post id, score, total), in their order. ``highlighted`` maps a
+    post id to its marked (title, body, excerpt) and plain excerpt; the snippet is the
+    body's when it holds a match, else the excerpt's, else the plain excerpt."""
+    hits = []
+    for pk, score, _total in rows:
+        title, body, excerpt, plain_excerpt = highlighted[pk]
+        if has_mark(body):
+            snippet = body
+        elif has_mark(excerpt):
+            snippet = excerpt
+        else:
+            snippet = plain_excerpt
+        hits.append(
+            Hit(
+                post_id=pk,
+                score=score_sign * score,
+                title_html=marked_html(title),
+                snippet_html=marked_html(snippet),
+            )
+        )
+    return hits
+
+
 def live_where(now: datetime) -> tuple[str, list]:
     """The WHERE clause of ``Post.objects.live(now)`` on table ``posts_post``.
 

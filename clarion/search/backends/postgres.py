@@ -21,7 +21,7 @@ from clarion.posts.models import Post
 from ..documents import MARK_END, MARK_START
 from ..models import SearchDocument
 from ..query import Clause, Query, Term
-from .base import BaseSearchBackend, Hit, has_mark, marked_html
+from .base import BaseSearchBackend, hits_in_rank_order
 
 CONFIG = "clarion_search"
 
@@ -139,24 +139,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             )
             .values_list("pk", "title_hl", "body_hl", "excerpt_hl", "excerpt")
         }
-        hits = []
-        for pk, score, _total in rows:
-            title, body, excerpt, plain_excerpt = headlines[pk]
-            if has_mark(body):
-                snippet = body
-            elif has_mark(excerpt):
-                snippet = excerpt
-            else:
-                snippet = plain_excerpt
-            hits.append(
-                Hit(
-                    post_id=pk,
-                    score=score,
-                    title_html=marked_html(title),
-                    snippet_html=marked_html(snippet),
-                )
-            )
-        return hits, rows[0][2]
+        return hits_in_rank_order(rows, headlines), rows[0][2]
 
     def _count(self, query: Query, *, now: datetime) -> int:
         return self._matches(query, now).count()

@@ -15,7 +15,7 @@ from django.db import connection
 
 from ..documents import MARK_END, MARK_START
 from ..query import Query, Term
-from .base import BaseSearchBackend, Hit, has_mark, live_where, marked_html
+from .base import BaseSearchBackend, hits_in_rank_order, live_where
 
 FTS_TABLE = "search_fts"
 CONTENT_TABLE = "search_searchdocument"
@@ -166,24 +166,8 @@ class SQLiteSearchBackend(BaseSearchBackend):
         if not rows:
             return [], 0
         snippets = self._snippets(match, [r[0] for r in rows])
-        hits = []
-        for pk, score, _total in rows:
-            title, body, excerpt, plain_excerpt = snippets[pk]
-            if has_mark(body):
-                snippet = body
-            elif has_mark(excerpt):
-                snippet = excerpt
-            else:
-                snippet = plain_excerpt
-            hits.append(
-                Hit(
-                    post_id=pk,
-                    score=-score,
-                    title_html=marked_html(title),
-                    snippet_html=marked_html(snippet),
-                )
-            )
-        return hits, rows[0][2]
+        # bm25() is lower for better matches: flip it so a higher score ranks first.
+        return hits_in_rank_order(rows, snippets, score_sign=-1), rows[0][2]
 
     def _window_start(self, match: str) -> int | None:
         """The rowid of the RANK_WINDOW-th newest match, or None if there are fewer."""
