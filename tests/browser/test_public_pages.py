@@ -60,4 +60,5 @@ def test_searching_from_the_sidebar_goes_to_the_results_page(live_server, demo, 
     first = page.locator("main h2 a").first
     assert first.inner_text().startswith("Letter to the Foreign Secretary")
     assert page.locator("main mark").first.inner_text() == "Shenyang"
-    assert page.problems == []
+    # A suggestion request still in flight when Enter leaves the page is cancelled, not failed.
+    assert [p for p in page.problems if "/search/suggest/" not in p] == []
