@@ -114,10 +114,13 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE="clarion.settings",
     )
     os.environ.pop("DEBUG", None)
+    import django
+
+    django.setup()
     from django.conf import settings
 
-    from clarion.wsgi import application  # noqa: I001  (sets Django up first)
     from clarion.lib.pagecache import _conf
+    from clarion.wsgi import application
 
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     print(f"# {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; data: {data}")
@@ -135,7 +138,7 @@ def main() -> None:
         for _ in range(options.requests):
             call(application, path)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
         return
 
     print("| page | cold ms | warm µs, new reader | warm µs, with CSRF cookie |")

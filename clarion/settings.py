@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "clarion.ops.middleware.RequestIdMiddleware",
     # Outside every other middleware, so a hit skips them all and the stored page keeps the
-    # headers they added when it was rendered (docs/architecture.md).
+    # headers they added when it was rendered (docs/deploy.md, "The page cache").
     "clarion.lib.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

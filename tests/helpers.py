@@ -8,19 +8,25 @@ import sys
 from pathlib import Path
 
 
-def clarion_env(data_dir: Path, **extra: str) -> dict[str, str]:
+def clarion_env(data_dir: Path, database_url: str | None = None, **extra) -> dict[str, str]:
+    """The environment of a real `clarion` process with its own data folder: nothing of the
+    test run's own Clarion, Django or database settings leaks in; ``extra`` overrides."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CLARION_SECRET_KEY"}
+        if not k.startswith(("CLARION_", "DJANGO_", "DATABASE_URL"))
     }
     env.update(
-        CLARION_DATA_DIR=str(data_dir),
         DJANGO_SETTINGS_MODULE="clarion.settings",
-        PYTHONUNBUFFERED="1",
+        CLARION_DATA_DIR=str(data_dir),
+        CLARION_SECRET_KEY="subprocess-test-key-" + "y" * 40,
         CLARION_LOG_LEVEL="WARNING",
+        CLARION_TICK_SECONDS="1",
+        PYTHONUNBUFFERED="1",
     )
-    env.update(extra)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update({k: str(v) for k, v in extra.items()})
     return env
 
 

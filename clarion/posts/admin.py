@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from clarion.editor import forms as editor_forms
 from clarion.editor import permissions as editor_permissions
@@ -39,6 +40,9 @@ class AuthorForm(forms.ModelForm):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    # A profile link typed without a scheme ("mastodon.social/@alton") becomes https://,
+    # which is Django 6's default too (and silences its deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     form = AuthorForm
     list_display = ["display_name", "slug", "user"]
     search_fields = ["display_name"]
@@ -66,6 +70,7 @@ class RedirectAdmin(admin.ModelAdmin):
 
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(admin.ModelAdmin):
+    formfield_overrides = AuthorAdmin.formfield_overrides
     fieldsets = [
         (None, {"fields": ["title", "tagline", "time_zone", "language", "posts_per_page"]}),
         ("Sidebar", {"fields": ["sidebar_author", "default_category", "show_rss_link"]}),

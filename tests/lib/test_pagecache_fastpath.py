@@ -24,9 +24,19 @@ SECURITY = {
 
 @pytest.fixture
 def application():
+    """The server's WSGI application, called as a server would. Like Django's test client,
+    leave the connection alone between requests: closing it would end the test's
+    transaction (PostgreSQL)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from clarion.wsgi import application
 
-    return application
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield application
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def call(application, path="/", method="GET", **headers):
@@ -167,3 +177,20 @@ def test_it_answers_head_without_a_body(application, letter):
     assert body == b""
     assert dict(headers)["X-Clarion-Cache"] == "hit"
     assert int(dict(headers)["Content-Length"]) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_the_generation_outside_a_transaction_and_reconnects(application, make_post):
+    # Outside a test transaction the generation is read on the driver's own connection,
+    # as in a server process.
+    from django.db import connection
+
+    make_post("An open letter")
+    call(application)
+    assert dict(call(application)[1])["X-Clarion-Cache"] == "hit"
+    connection.close()  # a database restart, say: the next request connects again
+    assert dict(call(application)[1])["X-Clarion-Cache"] == "hit"
+    make_post("A second letter")
+    status, headers, body = call(application)
+    assert dict(headers)["X-Clarion-Cache"] == "miss"
+    assert b"A second letter" in body

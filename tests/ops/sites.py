@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI
+from tests.helpers import clarion_env
 
 PG_HOST = "postgres://postgres@127.0.0.1:5432"
 SETUP = (
@@ -19,28 +18,10 @@ SETUP = (
 )
 
 
-def site_env(data_dir: Path, database_url: str | None = None, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CLARION_", "DATABASE_", "DJANGO_ALLOW_ASYNC"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="clarion.settings",
-        CLARION_DATA_DIR=str(data_dir),
-        CLARION_SECRET_KEY="ops-test-secret-" + "k" * 40,
-        CLARION_LOG_LEVEL="WARNING",
-    )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
 def clarion(data_dir, *args, database_url=None, timeout=120, check=True, **extra):
     result = subprocess.run(
         [sys.executable, "-m", "clarion", *map(str, args)],
-        env=site_env(data_dir, database_url, **extra),
+        env=clarion_env(data_dir, database_url, **extra),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -53,7 +34,7 @@ def clarion(data_dir, *args, database_url=None, timeout=120, check=True, **extra
 def python(data_dir, code, database_url=None, timeout=120, **extra) -> str:
     result = subprocess.run(
         [sys.executable, "-c", SETUP + textwrap.dedent(code)],
-        env=site_env(data_dir, database_url, **extra),
+        env=clarion_env(data_dir, database_url, **extra),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -66,7 +47,7 @@ def python(data_dir, code, database_url=None, timeout=120, **extra) -> str:
 def python_popen(data_dir, code, database_url=None, **extra) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", SETUP + textwrap.dedent(code)],
-        env=site_env(data_dir, database_url, **extra),
+        env=clarion_env(data_dir, database_url, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

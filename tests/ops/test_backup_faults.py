@@ -10,8 +10,9 @@ import time
 import pytest
 
 from clarion.ops import archive as archive_format
+from tests.helpers import clarion_env
 
-from .sites import clarion, site_env
+from .sites import clarion
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def test_it_leaves_no_partial_archive_when_killed_mid_backup(tmp_path):
 
     backup = subprocess.Popen(
         [sys.executable, "-m", "clarion", "backup", str(target)],
-        env=site_env(site),
+        env=clarion_env(site),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

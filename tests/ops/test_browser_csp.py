@@ -10,7 +10,9 @@ import urllib.request
 
 import pytest
 
-from .sites import python, site_env
+from tests.helpers import clarion_env
+
+from .sites import python
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,7 +35,7 @@ print(post.get_absolute_url())
 def served(tmp_path_factory):
     site = tmp_path_factory.mktemp("browser") / "site"
     base = f"http://127.0.0.1:{PORT}"
-    env = site_env(site, CLARION_SITE_URL=base)
+    env = clarion_env(site, CLARION_SITE_URL=base)
     server = subprocess.Popen(
         [sys.executable, "-m", "clarion", "serve", "--demo", "--port", str(PORT)]
         + ["--workers", "1", "--no-worker"],

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from clarion.ops import jobs
 from clarion.ops.models import WorkerHeartbeat
+from tests.helpers import clarion_env
 
-from .sites import SETUP, clarion, site_env
+from .sites import SETUP, clarion
 
 
 def test_it_is_unhealthy_until_a_worker_has_been_seen(client, db):
@@ -94,7 +95,7 @@ def test_it_answers_503_with_json_when_the_database_is_down(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", script],
         # Nothing listens on this port: the database is unreachable.
-        env=site_env(tmp_path, "postgres://postgres@127.0.0.1:8699/nowhere"),
+        env=clarion_env(tmp_path, "postgres://postgres@127.0.0.1:8699/nowhere"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -133,7 +134,7 @@ def health_line(poller):
 def test_it_turns_503_when_the_worker_process_dies(tmp_path):
     site = tmp_path / "site"
     clarion(site, "manage", "migrate", "-v0")
-    env = site_env(site, CLARION_TICK_SECONDS=1, CLARION_HEALTH_WORKER_MAX_AGE=3)
+    env = clarion_env(site, CLARION_TICK_SECONDS=1, CLARION_HEALTH_WORKER_MAX_AGE=3)
     worker = subprocess.Popen(
         [sys.executable, "-m", "clarion", "worker"],
         env=env,

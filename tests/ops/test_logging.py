@@ -4,8 +4,7 @@ import subprocess
 import sys
 
 from clarion.ops.logs import JsonFormatter, PlainFormatter, RedactFilter, RequestIdFilter, redact
-
-from .sites import site_env
+from tests.helpers import clarion_env
 
 
 def record(msg, *args, exc=None):
@@ -92,7 +91,7 @@ def test_it_logs_one_redacted_line_per_request_to_stdout_in_either_format(tmp_pa
     for fmt in ("plain", "json"):
         result = subprocess.run(
             [sys.executable, "-c", script],
-            env=site_env(
+            env=clarion_env(
                 tmp_path / fmt, CLARION_LOG_FORMAT=fmt, CLARION_LOG_LEVEL="INFO", CLARION_DEBUG=1
             ),
             capture_output=True,

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sites import site_env
+from tests.helpers import clarion_env
 
 
 def test_it_sends_a_strict_content_security_policy_with_a_nonce(client, demo_site):
@@ -74,7 +74,7 @@ def test_it_answers_an_oversized_form_with_400_not_500(client, db):
 
 
 def test_it_passes_the_deploy_check_with_an_https_site_url(tmp_path):
-    env = site_env(
+    env = clarion_env(
         tmp_path,
         CLARION_SITE_URL="https://letters.example.org",
         CLARION_SECRET_KEY="a-real-secret-" + "Zq8#pL2$vN5!" * 5,
@@ -118,7 +118,7 @@ def test_it_passes_the_deploy_check_with_an_https_site_url(tmp_path):
 
 
 def test_it_fails_the_deploy_check_over_plain_http(tmp_path):
-    env = site_env(tmp_path, CLARION_SITE_URL="http://letters.example.org")
+    env = clarion_env(tmp_path, CLARION_SITE_URL="http://letters.example.org")
     result = subprocess.run(
         [sys.executable, "-m", "clarion", "manage", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,

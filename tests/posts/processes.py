@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,8 @@ import urllib.error
 import urllib.request
 from email.message import Message
 from pathlib import Path
+
+from tests import helpers
 
 REPO = Path(__file__).resolve().parents[2]
 # The ports these tests may bind; nothing else on the machine is expected to use them.
@@ -30,20 +31,8 @@ def free_port() -> int:
 
 
 def clarion_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CLARION_", "DJANGO_", "DATABASE_URL"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="clarion.settings",
-        CLARION_DATA_DIR=str(data_dir),
-        CLARION_SECRET_KEY="subprocess-test-key-" + "y" * 40,
-        CLARION_TICK_SECONDS="1",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
+    # INFO: these tests read what the processes log (a scheduled post published once).
+    return helpers.clarion_env(data_dir, **{"CLARION_LOG_LEVEL": "INFO", **extra})
 
 
 def clarion(*args: str, env: dict[str, str], log: Path | None = None, **popen) -> subprocess.Popen:
