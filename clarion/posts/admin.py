@@ -28,10 +28,19 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+def https_urls(db_field, **kwargs):
+    """Form fields for a model form in which a link typed without a scheme
+    ("mastodon.social/@alton") becomes https:// (Django 6's default; says so now)."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class AuthorForm(forms.ModelForm):
     class Meta:
         model = Author
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets decide
+        formfield_callback = https_urls
 
     def clean_photo(self):
         # Re-encoded without EXIF, as every upload is (clarion.editor.images).
@@ -40,8 +49,7 @@ class AuthorForm(forms.ModelForm):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
-    # A profile link typed without a scheme ("mastodon.social/@alton") becomes https://,
-    # which is Django 6's default too (and silences its deprecation warning).
+    # As https_urls, for the form the admin builds from AuthorForm.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     form = AuthorForm
     list_display = ["display_name", "slug", "user"]

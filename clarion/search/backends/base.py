@@ -208,7 +208,9 @@ class BaseSearchBackend:
         hits, total = self._search(query, offset=offset, limit=limit, now=now)
         if not hits and offset > 0:
             total = self._count(query, now=now)
-        posts = _load_live(Post.objects.for_listing(), [h.post_id for h in hits])
+        # The results page shows snippets, not bodies: leave the largest columns unread.
+        listing = Post.objects.for_listing().defer("body", "body_html")
+        posts = _load_live(listing, [h.post_id for h in hits])
         for hit in hits:
             hit.post = posts.get(hit.post_id)
         return Results(query=query, hits=[h for h in hits if h.post], total=total)

@@ -64,7 +64,7 @@ def tsquery(query: Query, weight: str = "") -> SearchQuery:
 
 class PostgresSearchBackend(BaseSearchBackend):
     name = "postgresql"
-    rank_window = 5000
+    rank_window = 1000
 
     def _write(self, docs, *, fresh: bool) -> None:
         super()._write(docs, fresh=fresh)

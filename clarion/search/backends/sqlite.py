@@ -22,6 +22,11 @@ CONTENT_TABLE = "search_searchdocument"
 COLUMNS = ("title", "excerpt", "body", "terms")
 # bm25() weights, in COLUMNS order.
 WEIGHTS = (10.0, 4.0, 1.0, 4.0)
+# Whether each match is live, from the covering index (id, status, published_at): through
+# the table, SQLite reads past each post's body to its status (overflow pages), which was
+# most of a search matching thousands of posts. The planner prefers the primary key, so the
+# index is named.
+LIVE_LOOKUP = "posts_post INDEXED BY post_live_lookup"
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 SNIPPET_TOKENS = 32
 
@@ -107,7 +112,7 @@ def match_expression(query: Query, column: str | None = None) -> str:
 
 class SQLiteSearchBackend(BaseSearchBackend):
     name = "sqlite-fts5"
-    rank_window = 5000
+    rank_window = 1000
 
     def _clear(self) -> None:
         # Drop the index first so deleting the documents does not feed it 'delete'
@@ -144,7 +149,7 @@ class SQLiteSearchBackend(BaseSearchBackend):
             f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
             f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{window})"
             " SELECT hits.id, hits.score, count(*) OVER ()"
-            f" FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
+            f" FROM hits JOIN {LIVE_LOOKUP} ON posts_post.id = hits.id WHERE {where}"
             " ORDER BY hits.score, posts_post.published_at DESC, posts_post.id DESC"
             " LIMIT %s OFFSET %s"
         )
@@ -187,10 +192,13 @@ class SQLiteSearchBackend(BaseSearchBackend):
             f"SELECT rowid, highlight({FTS_TABLE}, 0, %s, %s),"
             f" snippet({FTS_TABLE}, 2, %s, %s, '…', {SNIPPET_TOKENS}),"
             f" snippet({FTS_TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}), excerpt"
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid BETWEEN %s AND %s"
+            f" AND rowid IN ({placeholders})"
         )
+        # FTS5 seeks to a rowid range but evaluates the whole query for an IN list: for a
+        # prefix such as naid* (15,000 matches) 20 ms instead of 3.
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*marks, *marks, *marks, match, *ids])
+            cursor.execute(sql, [*marks, *marks, *marks, match, min(ids), max(ids), *ids])
             return {row[0]: row[1:] for row in cursor.fetchall()}
 
     def _count(self, query: Query, *, now: datetime) -> int:
@@ -198,7 +206,8 @@ class SQLiteSearchBackend(BaseSearchBackend):
         sql = (
             f"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM {FTS_TABLE}"
             f" WHERE {FTS_TABLE} MATCH %s)"
-            f" SELECT count(*) FROM hits JOIN posts_post ON posts_post.id = hits.id WHERE {where}"
+            f" SELECT count(*) FROM hits JOIN {LIVE_LOOKUP} ON posts_post.id = hits.id"
+            f" WHERE {where}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [match_expression(query), *params])
