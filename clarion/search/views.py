@@ -47,6 +47,7 @@ def results(request):
         context.update(
             hits=found.hits,
             total=found.total,
+            capped=found.capped,
             number=number,
             num_pages=num_pages,
             first_rank=(number - 1) * PER_PAGE + 1,

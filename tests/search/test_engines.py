@@ -131,17 +131,24 @@ def test_the_vector_weights_title_excerpt_and_body(make_post):
     assert "'bodi':" in vector and vector.split("'bodi':")[1].split()[0].rstrip(",").endswith("C")
 
 
-def test_past_the_rank_window_only_the_newest_matches_are_ranked(make_post):
+def test_past_the_rank_window_only_the_newest_matches_are_ranked(make_post, monkeypatch):
     oldest = make_post("Tumen", body="Tumen, Tumen and Tumen.")  # the best match, but old
     for n in range(5):
         make_post(f"Bulletin {n}", body="News from Tumen.")
     backend = get_search_backend()
     backend.rebuild()
     assert backend.search("tumen", limit=3).hits[0].post == oldest
-    backend.rank_window = 3
+    monkeypatch.setattr(backend, "rank_window", 3)
     page = backend.search("tumen", limit=3)
-    assert page.total == 6
+    # More than the window match: the page says so rather than counting them all.
+    assert page.total == 3 and page.capped
     assert oldest not in [hit.post for hit in page.hits]
-    # Deeper pages rank every match, so nothing is out of reach.
-    assert len(backend.search("tumen", offset=3, limit=3).hits) == 3
+    # Pages end with the window: a reader narrows the search to reach older posts.
+    beyond = backend.search("tumen", offset=3, limit=3)
+    assert beyond.hits == [] and not beyond.capped
+    assert backend.search("tumen -news", limit=3).hits[0].post == oldest
     assert [s.title for s in backend.suggest("tume")] == ["Tumen"]
+    # Exactly as many matches as the window: all ranked, the count exact.
+    monkeypatch.setattr(backend, "rank_window", 6)
+    page = backend.search("tumen", limit=10)
+    assert page.total == 6 and not page.capped and page.hits[0].post == oldest

@@ -102,6 +102,21 @@ def test_it_paginates_ten_a_page(client, make_post):
         assert client.get("/search/", {"q": "tumen", "page": bad}).status_code == 404
 
 
+def test_past_the_ranked_window_it_says_more_than_and_asks_to_narrow(
+    client, make_post, monkeypatch
+):
+    for n in range(23):
+        make_post(f"Bulletin {n}", body="News from Tumen.")
+    backend = get_search_backend()
+    backend.rebuild()
+    monkeypatch.setattr(backend, "rank_window", 20)
+    first = client.get("/search/", {"q": "tumen"}).content.decode()
+    assert "More than 20 posts found, newest first among equals · page 1 of 2" in first
+    assert "Add a word, or put a phrase in quotes, to find older ones." in first
+    assert client.get("/search/", {"q": "tumen", "page": 2}).status_code == 200
+    assert client.get("/search/", {"q": "tumen", "page": 3}).status_code == 404
+
+
 def test_it_never_lists_drafts_or_scheduled_posts(client, make_post, scheduled_post):
     make_post("Shenyang draft", body="Unfinished.", status=Post.Status.DRAFT)
     make_post("Shenyang live", body="Out.")

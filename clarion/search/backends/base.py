@@ -39,6 +39,8 @@ class Results:
     query: Query
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    # More posts match than were ranked: ``total`` is then the number ranked.
+    capped: bool = False
 
 
 @dataclass
@@ -139,6 +141,10 @@ class BaseSearchBackend:
 
     name = "base"
     page_size = 10
+    # How many matches are ranked at most: the newest this many when more posts match.
+    # Ranking reads each match's positions, so a word found in most of 100,000 posts took
+    # seconds; past this, readers are asked to narrow the search (docs/benchmarks.md).
+    rank_window = 1000
 
     def __init__(self, params: dict | None = None):
         self.params = params or {}
@@ -202,18 +208,25 @@ class BaseSearchBackend:
         if isinstance(query, str):
             query = parse(query)
         limit = self.page_size if limit is None else limit
-        if not query.searchable:
+        if not query.searchable or offset >= self.rank_window:
             return Results(query=query)
         now = timezone.now()
+        limit = min(limit, self.rank_window - offset)
         hits, total = self._search(query, offset=offset, limit=limit, now=now)
         if not hits and offset > 0:
             total = self._count(query, now=now)
+        capped = total > self.rank_window
         # The results page shows snippets, not bodies: leave the largest columns unread.
         listing = Post.objects.for_listing().defer("body", "body_html")
         posts = _load_live(listing, [h.post_id for h in hits])
         for hit in hits:
             hit.post = posts.get(hit.post_id)
-        return Results(query=query, hits=[h for h in hits if h.post], total=total)
+        return Results(
+            query=query,
+            hits=[h for h in hits if h.post],
+            total=min(total, self.rank_window),
+            capped=capped,
+        )
 
     def suggest(self, text: str, *, limit: int = 8) -> list[Suggestion]:
         """Titles of live posts matching what has been typed so far."""

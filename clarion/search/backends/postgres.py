@@ -64,7 +64,6 @@ def tsquery(query: Query, weight: str = "") -> SearchQuery:
 
 class PostgresSearchBackend(BaseSearchBackend):
     name = "postgresql"
-    rank_window = 1000
 
     def _write(self, docs, *, fresh: bool) -> None:
         super()._write(docs, fresh=fresh)
@@ -82,22 +81,16 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _matches(self, query: Query, now: datetime):
         return Post.objects.live(now).filter(search_document__search_vector=tsquery(query))
 
-    def _ranked(
-        self, q: SearchQuery, *, now: datetime, offset: int, limit: int, count: bool = True
-    ) -> list:
-        """Rows of (post id, score, total) for one page of live matches, best first; with
-        ``count=False`` (suggestions) the total is not worth its cost and may be short.
+    def _ranked(self, q: SearchQuery, *, now: datetime, offset: int, limit: int) -> list:
+        """Rows of (post id, score, total) for one page of live matches, best first.
 
         ts_rank_cd reads each match's whole tsvector: for a word found in most posts that
         takes seconds. Past ``rank_window`` matches, only the newest ``rank_window`` (by id,
-        which the GIN index finds without reading the vectors) are ranked, and the total
-        is then the count of matching documents, which may include the odd scheduled post
-        not yet due.
+        which the GIN index finds without reading the vectors) are ranked, and the total is
+        ``rank_window + 1``, "more than the window": counting 90,000 matches took 1.7 s.
         """
         matching = SearchDocument.objects.filter(search_vector=q)
-        windowed = offset + limit <= self.rank_window and (
-            matching[: self.rank_window + 1].count() > self.rank_window
-        )
+        windowed = matching[: self.rank_window + 1].count() > self.rank_window
         posts = Post.objects.live(now).filter(search_document__search_vector=q)
         if windowed:
             newest = matching.order_by("-post_id").values("post_id")[: self.rank_window]
@@ -110,9 +103,8 @@ class PostgresSearchBackend(BaseSearchBackend):
             .order_by("-score", "-published_at", "-id")
             .values_list("id", "score", "total")[offset : offset + limit]
         )
-        if windowed and rows and count:
-            total = matching.count()
-            rows = [(pk, score, total) for pk, score, _ in rows]
+        if windowed:
+            rows = [(pk, score, self.rank_window + 1) for pk, score, _ in rows]
         return rows
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
@@ -147,7 +139,7 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
         # Weight A only: the title's lexemes, so the GIN index answers and a word deep in
         # a body does not suggest that post's title.
-        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit, count=False)
+        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit)
         return [row[0] for row in rows]
 
 

@@ -112,7 +112,6 @@ def match_expression(query: Query, column: str | None = None) -> str:
 
 class SQLiteSearchBackend(BaseSearchBackend):
     name = "sqlite-fts5"
-    rank_window = 1000
 
     def _clear(self) -> None:
         # Drop the index first so deleting the documents does not feed it 'delete'
@@ -128,18 +127,18 @@ class SQLiteSearchBackend(BaseSearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
 
-    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int, count: bool = True):
-        """Rows of (post id, bm25 score, total) for one page of live matches, best first;
-        with ``count=False`` (suggestions) the total is not worth its cost and may be short.
+    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int):
+        """Rows of (post id, bm25 score, total) for one page of live matches, best first.
 
-        bm25() costs a pass over each match's positions: for a word found in most posts
-        that takes seconds. Past ``rank_window`` matches, only the newest ``rank_window``
-        (by rowid: a cheap walk down the doclist) are ranked, and the total is then FTS5's
-        bare count, which may include the odd scheduled post not yet due.
+        bm25() costs a pass over each match's positions, and joining each match to its post
+        costs a lookup: for a word found in most posts that takes seconds. Past
+        ``rank_window`` matches, only the newest ``rank_window`` (by rowid: a cheap walk
+        down the doclist) are ranked, and the total is ``rank_window + 1``, "more than the
+        window": counting every match of a phrase costs more than the rest of the search.
         """
         where, params = live_where(now)
         bm25 = ", ".join(str(w) for w in WEIGHTS)
-        threshold = self._window_start(match) if offset + limit <= self.rank_window else None
+        threshold = self._window_start(match)
         window = " AND rowid >= %s" if threshold is not None else ""
         # FTS5's auxiliary functions refuse a query with a window function, so the matches
         # and their scores are materialised first; count(*) OVER () then gives the total
@@ -157,12 +156,8 @@ class SQLiteSearchBackend(BaseSearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(sql, [*args, *params, limit, offset])
             rows = cursor.fetchall()
-            if threshold is not None and rows and count:
-                cursor.execute(
-                    f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
-                )
-                total = cursor.fetchone()[0]
-                rows = [(pk, score, total) for pk, score, _ in rows]
+        if threshold is not None:
+            rows = [(pk, score, self.rank_window + 1) for pk, score, _ in rows]
         return rows
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
@@ -175,15 +170,16 @@ class SQLiteSearchBackend(BaseSearchBackend):
         return hits_in_rank_order(rows, snippets, score_sign=-1), rows[0][2]
 
     def _window_start(self, match: str) -> int | None:
-        """The rowid of the RANK_WINDOW-th newest match, or None if there are fewer."""
+        """The rowid of the ``rank_window``-th newest match when there are more matches
+        than that, else None."""
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-                " ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+                " ORDER BY rowid DESC LIMIT 2 OFFSET %s",
                 [match, self.rank_window - 1],
             )
-            row = cursor.fetchone()
-        return row[0] if row else None
+            rows = cursor.fetchall()
+        return rows[0][0] if len(rows) == 2 else None
 
     def _snippets(self, match: str, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
         marks = [MARK_START, MARK_END]
@@ -215,7 +211,7 @@ class SQLiteSearchBackend(BaseSearchBackend):
 
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
         match = match_expression(query, column="title")
-        rows = self._ranked(match, now=now, offset=0, limit=limit, count=False)
+        rows = self._ranked(match, now=now, offset=0, limit=limit)
         return [row[0] for row in rows]
 
 
