@@ -26,6 +26,21 @@ from .base import BaseSearchBackend, hits_in_rank_order
 CONFIG = "clarion_search"
 
 
+def title_vector() -> SearchVector:
+    """The titles' own vector, under the GIN index of migration 0002 (suggestions)."""
+    return SearchVector("title", config=CONFIG)
+
+
+def title_vector_index():
+    from django.contrib.postgres.indexes import GinIndex
+
+    return GinIndex(title_vector(), name="search_doc_title_gin")
+
+
+def title_vector_of_post() -> SearchVector:
+    return SearchVector("search_document__title", config=CONFIG)
+
+
 def search_vector():
     return (
         SearchVector("title", weight="A", config=CONFIG)
@@ -137,10 +152,19 @@ class PostgresSearchBackend(BaseSearchBackend):
         return self._matches(query, now).count()
 
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
-        # Weight A only: the title's lexemes, so the GIN index answers and a word deep in
-        # a body does not suggest that post's title.
-        rows = self._ranked(tsquery(query, weight="A"), now=now, offset=0, limit=limit)
-        return [row[0] for row in rows]
+        """Titles only, through their own GIN index (migration 0002), so a word deep in a
+        body does not suggest that post's title. Ranked among the newest ``rank_window``
+        title matches: a two-letter prefix matches thousands."""
+        q = tsquery(query)
+        titles = SearchDocument.objects.annotate(title_vector=title_vector()).filter(title_vector=q)
+        newest = titles.order_by("-post_id").values("post_id")[: self.rank_window]
+        return list(
+            Post.objects.live(now)
+            .filter(pk__in=Subquery(newest))
+            .annotate(score=SearchRank(title_vector_of_post(), q))
+            .order_by("-score", "-published_at", "-id")
+            .values_list("id", flat=True)[:limit]
+        )
 
 
 SearchBackend = PostgresSearchBackend
