@@ -42,7 +42,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from clarion.ops.logs import request_id
-from clarion.ops.middleware import WELL_FORMED_REQUEST_ID, access_log
+from clarion.ops.middleware import choose_request_id, log_request
 from clarion.posts.middleware import current_generation
 
 log = logging.getLogger(__name__)
@@ -399,21 +399,13 @@ class FastPath:
                 log.debug("page cache fast path declined", exc_info=True)
                 answer = None
             if answer is not None:
-                headers, body = answer
-                incoming = environ.get("HTTP_X_REQUEST_ID", "")
-                rid = incoming if WELL_FORMED_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+                headers, body, path = answer
+                rid = choose_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
                 headers.append(("X-Request-ID", rid))
                 start_response("200 OK", headers)
-                if conf.CLARION_ACCESS_LOG:
-                    token = request_id.set(rid)
-                    access_log.info(
-                        "%s %s %s %.1fms",
-                        environ["REQUEST_METHOD"],
-                        environ.get("PATH_INFO", "/"),
-                        200,
-                        (time.monotonic() - started) * 1000,
-                    )
-                    request_id.reset(token)
+                token = request_id.set(rid)
+                log_request(environ["REQUEST_METHOD"], path, 200, started)
+                request_id.reset(token)
                 return [body]
         return self.application(environ, start_response)
 
@@ -463,7 +455,7 @@ class FastPath:
         headers.append(("Content-Length", str(len(body))))
         if new_reader:
             headers.append(("Set-Cookie", _csrf_cookie(secret)))
-        return headers, b"" if method == "HEAD" else body
+        return headers, b"" if method == "HEAD" else body, path
 
 
 _CONDITIONAL = frozenset(

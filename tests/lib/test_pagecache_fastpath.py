@@ -161,13 +161,18 @@ def test_it_reuses_a_well_formed_request_id_from_the_proxy(application, letter):
 
 
 def test_it_never_serves_an_http_page_to_https_or_back(application, letter, settings):
+    # An https page carries HSTS when it is set (SecurityMiddleware reads that once, at
+    # start-up, so it is not switched on here): an entry stored for http must never answer
+    # https, nor the other way round.
     call(application)  # stored for http
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    _, headers, _ = call(application, x_forwarded_proto="https")
-    assert dict(headers)["X-Clarion-Cache"] == "miss"
-    _, headers, _ = call(application, x_forwarded_proto="https")
+    _, miss, _ = call(application, x_forwarded_proto="https")
+    assert dict(miss)["X-Clarion-Cache"] == "miss"
+    _, hit, _ = call(application, x_forwarded_proto="https")
+    assert dict(hit)["X-Clarion-Cache"] == "hit"
+    assert _names(hit) == _names(miss)
+    _, headers, _ = call(application)  # plain http again: its own entry
     assert dict(headers)["X-Clarion-Cache"] == "hit"
-    assert "Strict-Transport-Security" not in dict(headers) or settings.SECURE_HSTS_SECONDS
 
 
 def test_it_answers_head_without_a_body(application, letter):
@@ -194,3 +199,14 @@ def test_it_reads_the_generation_outside_a_transaction_and_reconnects(applicatio
     status, headers, body = call(application)
     assert dict(headers)["X-Clarion-Cache"] == "miss"
     assert b"A second letter" in body
+
+
+def test_it_writes_the_access_log_line_with_the_request_id(application, letter, caplog, settings):
+    settings.CLARION_ACCESS_LOG = True
+    call(application)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="clarion.request"):
+        _, headers, _ = call(application, x_request_id="proxy-id-5678")
+    assert dict(headers)["X-Clarion-Cache"] == "hit"
+    lines = [r.getMessage() for r in caplog.records if r.name == "clarion.request"]
+    assert len(lines) == 1 and lines[0].startswith("GET / 200 ")
