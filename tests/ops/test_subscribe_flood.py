@@ -1,10 +1,14 @@
 """5,000 subscribe requests from one address are refused politely while other readers
 still get through, through the real subscribe view and the shared throttle."""
 
+import time
+
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 
+from clarion.lib.throttle import Rate
 from clarion.newsletter.models import Subscriber
 
 pytestmark = pytest.mark.slow
@@ -15,6 +19,13 @@ FLOODER = "198.51.100.66"
 def test_a_flood_from_one_address_is_refused_and_readers_get_through(
     demo_site, django_capture_on_commit_callbacks
 ):
+    # The throttle counts in fixed windows: a flood that straddles a window's end gets a new
+    # allowance (this failed once, at 13:00:00). Start it at the beginning of a window when
+    # the current one is nearly over; the flood takes well under a minute.
+    window = Rate.parse(settings.CLARION_THROTTLE_RATES["subscribe"]).seconds
+    left = window - time.time() % window
+    if left < 90:
+        time.sleep(left + 0.5)
     client = Client(raise_request_exception=False)
     statuses = {}
     readers_accepted = 0
