@@ -17,7 +17,10 @@ def _empty_cache():
     served in another."""
     from django.core.cache import cache
 
+    from clarion.posts import context_processors
+
     cache.clear()
+    context_processors.forget_sidebar()
 
 
 @pytest.fixture

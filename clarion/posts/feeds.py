@@ -49,7 +49,7 @@ class LatestPostsFeed(Feed):
         return None
 
     def item_categories(self, item):
-        return [c.name for c in item.categories.all()] + [t.name for t in item.tags.all()]
+        return [c.name for c in item.listed_categories] + [t.name for t in item.listed_tags]
 
     def get_feed(self, obj, request):
         feed = super().get_feed(obj, request)
@@ -89,4 +89,4 @@ class CategoryFeed(LatestPostsFeed):
 def _latest(queryset) -> list[Post]:
     # Ids first, then the rows: sorting whole posts (bodies and all) to keep twenty is slow.
     ids = queryset.order_by("-published_at", "-id").values_list("pk", flat=True)[:FEED_ITEMS]
-    return posts_in_order(ids, Post.objects.for_listing().prefetch_related("tags"))
+    return posts_in_order(ids, tags=True)

@@ -249,7 +249,8 @@ class PostQuerySet(models.QuerySet):
         return self.filter(status=Post.Status.SCHEDULED, published_at__lte=now)
 
     def for_listing(self):
-        return self.select_related("author").prefetch_related("categories")
+        """Posts for a listing: their authors joined; ``attach_terms`` adds the rest."""
+        return self.select_related("author")
 
     def in_category(self, category: Category):
         return self.filter(categories=category)
@@ -363,10 +364,21 @@ class Post(models.Model):
 
     @property
     def summary(self) -> str:
-        """The author's excerpt, or the first paragraph of the body."""
+        """The author's excerpt, or the first paragraph of the body.
+
+        Kept on the instance for as long as the excerpt and body are the same strings: a
+        post page asks for it four times (description, Open Graph, Twitter, JSON-LD) and
+        each time parsed the body's HTML again."""
+        source = (self.excerpt, self.body_html)
+        memo = self.__dict__.get("_summary")
+        if memo is not None and memo[0] == source:
+            return memo[1]
         if self.excerpt.strip():
-            return self.excerpt.strip()
-        return Truncator(markdown.first_paragraph_text(self.body_html)).words(60)
+            summary = self.excerpt.strip()
+        else:
+            summary = Truncator(markdown.first_paragraph_text(self.body_html)).words(60)
+        self.__dict__["_summary"] = (source, summary)
+        return summary
 
     @property
     def text(self) -> str:
@@ -379,6 +391,32 @@ class Post(models.Model):
         """The post's categories, or the site's default category when it has none."""
         cats = list(self.categories.all())
         return cats or [SiteSettings.load().get_default_category()]
+
+
+def attach_terms(posts: list[Post], *, tags: bool = False) -> list[Post]:
+    """Give each post ``listed_categories`` (its categories, or the site's default one
+    when it has none, as on its own page) and, with ``tags``, ``listed_tags``: plain
+    lists, one query per kind for the whole listing.
+
+    ``prefetch_related`` does the same in as many queries, but each ``post.categories``
+    builds a new related manager: twenty feed items cost 80 of them, a third of the feed's
+    time.
+    """
+    ids = [post.pk for post in posts]
+    kinds = [("listed_categories", Category)] + ([("listed_tags", Tag)] if tags else [])
+    for attribute, model in kinds:
+        found: dict[int, list] = {pk: [] for pk in ids}
+        if ids:
+            for term in model.objects.filter(posts__in=ids).annotate(_post=F("posts")):
+                found[term._post].append(term)
+        for post in posts:
+            setattr(post, attribute, found[post.pk])
+    default = None
+    for post in posts:
+        if not post.listed_categories:
+            default = default or SiteSettings.load().get_default_category()
+            post.listed_categories = [default]
+    return posts
 
 
 def public_path(*parts: str) -> str:

@@ -16,7 +16,7 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .models import Author, Category, Page, Post, Redirect, SiteSettings, Tag
+from .models import Author, Category, Page, Post, Redirect, SiteSettings, Tag, attach_terms
 from .share import share_links
 
 
@@ -37,12 +37,11 @@ def _page(request, queryset, *, base_path: str):
     return page
 
 
-def posts_in_order(ids, queryset=None) -> list[Post]:
-    """The posts with these ids, in that order, ready for a listing."""
+def posts_in_order(ids, *, tags: bool = False) -> list[Post]:
+    """The posts with these ids, in that order, ready for a listing (``attach_terms``)."""
     ids = list(ids)
-    queryset = queryset if queryset is not None else Post.objects.for_listing()
-    found = {post.pk: post for post in queryset.filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found]
+    found = {post.pk: post for post in Post.objects.for_listing().filter(pk__in=ids)}
+    return attach_terms([found[pk] for pk in ids if pk in found], tags=tags)
 
 
 def page_url(base_path: str, number: int) -> str:
