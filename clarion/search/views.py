@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from clarion.lib.throttle import throttle
+from clarion.posts.models import attach_terms
 
 from .backends import get_search_backend
 from .query import MAX_QUERY_CHARS, parse
@@ -41,6 +42,7 @@ def results(request):
         )
     else:
         found = get_search_backend().search(query, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+        attach_terms([hit.post for hit in found.hits])
         num_pages = max(1, math.ceil(found.total / PER_PAGE))
         if number > num_pages:
             raise Http404("No such page")

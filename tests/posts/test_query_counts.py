@@ -63,6 +63,34 @@ def test_it_renders_a_post_page_in_a_fixed_number_of_queries(
     assert 'class="widget author-box"' in page and "Alice Author" in page
 
 
+def test_it_renders_a_search_page_in_the_same_number_of_queries_for_3_or_10_hits(client, make_post):
+    # Counted rather than fixed: each engine asks in its own number of steps.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clarion.search.backends import get_search_backend
+
+    def queries_for_search(hits: int) -> int:
+        get_search_backend().rebuild()
+        _warm(client, "/search/?q=letter")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/search/?q=letter").content.decode()
+        assert page.count('class="post-card search-hit"') == hits
+        assert 'rel="category tag">Letters</a>' in page
+        return len(queries)
+
+    _site_with(3, make_post)
+    few = queries_for_search(3)
+    _site_with_more(27, make_post)
+    assert queries_for_search(10) == few
+
+
+def _site_with_more(n, make_post):
+    letters = Category.objects.get(slug="letters")
+    for i in range(n):
+        make_post(f"Another letter {i}", categories=[letters])
+
+
 # The sidebar's recent posts and site author are remembered per content generation
 # (clarion/posts/context_processors.py), so a warm process asks for neither.
 # generation; count; the page's ids; its posts; their categories
