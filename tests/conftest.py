@@ -17,9 +17,11 @@ def _empty_cache():
     served in another."""
     from django.core.cache import cache
 
+    from clarion.lib import pagecache
     from clarion.posts import context_processors
 
     cache.clear()
+    pagecache.forget_near_pages()
     context_processors.forget_sidebar()
 
 

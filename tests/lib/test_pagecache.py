@@ -208,3 +208,32 @@ def test_it_gives_a_404_page_a_real_token(client, letter):
     assert response.status_code == 404
     assert CSRF_SENTINEL not in response.content.decode()
     assert len(_token(response)) == 64
+
+
+def test_each_process_keeps_a_copy_of_what_it_served_until_the_generation_changes(
+    client, letter, make_post, settings
+):
+    assert client.get("/")["X-Clarion-Cache"] == "miss"
+    # The shared cache goes away: the process still has the page it just stored...
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:8599/0",
+        }
+    }
+    assert client.get("/")["X-Clarion-Cache"] == "hit"
+    # ...but never past a publish: the new generation's page is rendered (here uncached).
+    make_post("A second letter")
+    response = client.get("/")
+    assert "X-Clarion-Cache" not in response
+    assert "A second letter" in response.content.decode()
+
+
+def test_the_copies_are_bounded_to_the_most_recently_read_pages(client, letter, monkeypatch):
+    from clarion.lib import pagecache
+
+    monkeypatch.setattr(pagecache, "NEAR_PAGES", 2)
+    for path in ("/", letter.get_absolute_url(), "/feed/"):
+        assert client.get(path)["X-Clarion-Cache"] == "miss"
+    assert len(pagecache._near) == 2
+    assert client.get("/")["X-Clarion-Cache"] == "hit"  # from the shared cache again
