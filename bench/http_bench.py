@@ -9,10 +9,14 @@ generated posts. Each run measures, with wrk on 127.0.0.1:
   - nginx serving a saved copy of the reference post page as a static file;
   - Clarion cold (CLARION_PAGE_CACHE=0: every request renders) and warm (page cache on):
     the home page, the reference post, a category archive and /feed/ (wrk -t2 -c16);
-  - p99 latency of the post page at 64 connections (wrk --latency -t2 -c64).
+  - p99 latency of the post page at 64 connections (wrk --latency -t2 -c64);
+  - the same server (granian, WSGI, the workers and threads `clarion serve` uses) with a
+    five-line WSGI app that returns the saved page's bytes: the most any Python WSGI app
+    on it can reach here, the ceiling for Clarion's warm pages.
 Prints requests per second and the ratio to nginx's rate in the same run, then medians.
 wrk shares the machine's cores with the servers: compare ratios, not absolute figures.
-Needs wrk and nginx (Debian packages). Binds 127.0.0.1:8510 (Clarion) and :8511 (nginx).
+Needs wrk and nginx (Debian packages). Binds 127.0.0.1:8510 (Clarion), :8511 (nginx) and
+:8512 (the bare WSGI app).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CLARION_PORT, NGINX_PORT = 8510, 8511
+CLARION_PORT, NGINX_PORT, BARE_PORT = 8510, 8511, 8512
 POST = "/2021/07/19/letter-to-the-foreign-secretary/"
 PAGES = {
     "home": "/",
@@ -98,6 +102,34 @@ def get(url: str) -> bytes:
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+BARE_APP = """
+body = open({path!r}, "rb").read()
+headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+
+
+def application(environ, start_response):
+    start_response("200 OK", headers)
+    return [body]
+"""
+
+
+def measure_bare_granian(work: Path, duration: int) -> dict:
+    """A WSGI app that only returns the saved page, on granian as `clarion serve` runs it."""
+    (work / "bare_app.py").write_text(BARE_APP.format(path=str(work / "root/post.html")))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+         "--port", str(BARE_PORT), "--workers", str(os.cpu_count()), "--blocking-threads",
+         "4", "--no-ws", "--log-level", "warning", "bare_app:application"],
+        cwd=work,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{BARE_PORT}/")
+        return {"bare WSGI app": wrk(f"http://127.0.0.1:{BARE_PORT}/", duration=duration)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 class Clarion:
@@ -205,6 +237,7 @@ def main() -> None:
         for run in range(1, options.runs + 1):
             results = {"nginx post": wrk(f"http://127.0.0.1:{NGINX_PORT}/post/",
                                          duration=options.duration)}  # fmt: skip
+            results |= measure_bare_granian(work, options.duration)
             results |= measure_clarion(data, "cold", options.duration, CLARION_PAGE_CACHE="0")
             results |= measure_clarion(data, "warm", options.duration)
             report(f"run {run}", results)
