@@ -104,9 +104,9 @@ _http_date = lru_cache(maxsize=1024)(http_date)
 # Pages this process has read from the shared cache lately. A key names its content
 # generation, so what it holds never changes: a copy here is exact, and expires when the
 # shared entry does (stored_at + CLARION_PAGE_CACHE_SECONDS). With Redis, a hit was a
-# network round trip and the unpickling of a whole page, about 210 µs of CPU against 45
-# (docs/benchmarks.md); with the local memory cache it spares the unpickling. Bounded to
-# the most recently read pages, so old generations' pages fall out.
+# network round trip and the unpickling of a whole page, about 210 µs of CPU, 27 with the
+# copy (docs/benchmarks.md); with the local memory cache it spares the unpickling. Bounded
+# to the most recently read pages, so old generations' pages fall out.
 NEAR_PAGES = 256
 _near: OrderedDict[str, tuple] = OrderedDict()
 _near_lock = threading.Lock()
