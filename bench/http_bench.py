@@ -1,6 +1,6 @@
 """HTTP serving benchmark: Clarion (page cache off and on) against nginx serving a static file.
 
-    bench/http.sh [--runs 3] [--duration 10] [--posts 1000]
+    bench/http.sh [--runs 3] [--duration 10] [--posts 1000] [--redis redis://127.0.0.1:6379/9]
     (or: .venv/bin/python bench/http_bench.py …)
 
 Starts Clarion with production settings (DEBUG off, collectstatic done) on SQLite in a fresh
@@ -12,7 +12,8 @@ generated posts. Each run measures, with wrk on 127.0.0.1:
   - p99 latency of the post page at 64 connections (wrk --latency -t2 -c64);
   - the same server (granian, WSGI, the workers and threads `clarion serve` uses) with a
     five-line WSGI app that returns the saved page's bytes: the most any Python WSGI app
-    on it can reach here, the ceiling for Clarion's warm pages.
+    on it can reach here, the ceiling for Clarion's warm pages;
+  - with --redis, the warm pages again with that Redis as the shared cache.
 Prints requests per second and the ratio to nginx's rate in the same run, then medians.
 wrk shares the machine's cores with the servers: compare ratios, not absolute figures.
 Needs wrk and nginx (Debian packages). Binds 127.0.0.1:8510 (Clarion), :8511 (nginx) and
@@ -35,6 +36,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import redis
 
 REPO = Path(__file__).resolve().parents[1]
 CLARION_PORT, NGINX_PORT, BARE_PORT = 8510, 8511, 8512
@@ -201,6 +204,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="also measure warm pages with this Redis database as the cache (it is emptied)",
+    )
     options = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
@@ -240,6 +248,13 @@ def main() -> None:
             results |= measure_bare_granian(work, options.duration)
             results |= measure_clarion(data, "cold", options.duration, CLARION_PAGE_CACHE="0")
             results |= measure_clarion(data, "warm", options.duration)
+            if options.redis:
+                # The several-machines set-up's shared cache (docs/deploy.md), same pages;
+                # emptied first, so no page from an earlier benchmark's site is served.
+                redis.Redis.from_url(options.redis).flushdb()
+                results |= measure_clarion(
+                    data, "warm redis", options.duration, CLARION_CACHE_URL=options.redis
+                )
             report(f"run {run}", results)
             runs.append(results)
     finally:
