@@ -61,7 +61,7 @@ SEARCH_VECTOR_SQL = _weighted_sql("coalesce(body, '')")
 # Ranking reads the same weights over the opening of the body only (migration 0003): a
 # small vector reads and scores in a fraction of the time, and where a word stands near the
 # top of a post is most of what ranking by the body can tell.
-RANK_BODY_CHARS = 2000
+RANK_BODY_CHARS = 800
 RANK_VECTOR_SQL = _weighted_sql(f"left(coalesce(body, ''), {RANK_BODY_CHARS})")
 
 
@@ -147,12 +147,21 @@ class PostgresSearchBackend(BaseSearchBackend):
         exact phrase is first narrowed to the posts holding its pairs of adjacent words,
         through the pairs' own index (migration 0004); only those posts' vectors are read.
         """
-        where, params = f"search_vector @@ {q_sql}", list(q_params)
+        match, params = f"search_vector @@ {q_sql}", list(q_params)
         pairs = self._phrase_pairs(query)
         if pairs:
-            where += " AND clarion_bigrams(search_vector) @@ %s::tsquery"
-            params.append(pairs)
-        select = f"SELECT post_id FROM {TABLE} WHERE {where}"
+            # The pairs' index alone chooses the candidates, newest first, and each is then
+            # tested until enough match. Both conditions in one scan would recompute
+            # clarion_bigrams() for every candidate: the phrase makes the scan recheck.
+            select = (
+                f"SELECT post_id FROM (SELECT post_id, search_vector FROM {TABLE}"
+                " WHERE clarion_bigrams(search_vector) @@ %s::tsquery"
+                " ORDER BY post_id DESC OFFSET 0) AS candidate"
+                f" WHERE {match}"
+            )
+            params = [pairs, *params]
+        else:
+            select = f"SELECT post_id FROM {TABLE} WHERE {match}"
         with transaction.atomic(), connection.cursor() as cursor:
             off = ["enable_seqscan", "enable_indexscan"]
             if not pairs:
