@@ -1,6 +1,8 @@
 """Choosing the engine, rebuilding the index, and what each database holds."""
 
+import importlib
 import io
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -10,7 +12,13 @@ from django.test import override_settings
 from clarion.posts.models import Post
 from clarion.search.backends import get_search_backend
 from clarion.search.backends.fallback import FallbackSearchBackend
-from clarion.search.backends.sqlite import FTS_TABLE, fts5_available, fts_table_exists
+from clarion.search.backends.sqlite import (
+    FTS_TABLE,
+    drop_sql,
+    fts5_available,
+    fts_table_exists,
+    schema_sql,
+)
 from clarion.search.checks import check_full_text_search
 from clarion.search.models import SearchDocument
 
@@ -152,3 +160,32 @@ def test_past_the_rank_window_only_the_newest_matches_are_ranked(make_post, monk
     monkeypatch.setattr(backend, "rank_window", 6)
     page = backend.search("tumen", limit=10)
     assert page.total == 6 and not page.capped and page.hits[0].post == oldest
+
+
+@sqlite_only
+def test_the_fts_index_reads_prefixes_of_up_to_four_letters(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+        assert "prefix='2 3 4'" in cursor.fetchone()[0]
+
+
+@sqlite_only
+def test_migration_0005_rebuilds_an_index_made_with_other_prefixes(make_post):
+    post = make_post("Naidou letter", body="Text about Shenyang.")
+    get_search_backend().index_posts([post.pk])
+    with connection.cursor() as cursor:
+        for statement in drop_sql():
+            cursor.execute(statement)
+        for statement in schema_sql():
+            cursor.execute(statement.replace("prefix='2 3 4'", "prefix='2 3'"))
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    migration = importlib.import_module("clarion.search.migrations.0005_sqlite_prefix_4")
+    migration.forwards(None, SimpleNamespace(connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+        assert "prefix='2 3 4'" in cursor.fetchone()[0]
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+    backend = get_search_backend()
+    assert [h.post.title for h in backend.search("naid*").hits] == ["Naidou letter"]
+    assert [h.post.title for h in backend.search("naido*").hits] == ["Naidou letter"]
+    assert [s.title for s in backend.suggest("naid")] == ["Naidou letter"]

@@ -29,6 +29,11 @@ WEIGHTS = (10.0, 4.0, 1.0, 4.0)
 LIVE_LOOKUP = "posts_post INDEXED BY post_live_lookup"
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 SNIPPET_TOKENS = 32
+# Prefix queries (``Shen*`` and the as-you-type suggestions) of these lengths read a prefix
+# index instead of every term that starts so. With 4 (migration 0005) a four-letter prefix
+# takes about 2 ms instead of 18 at 100,000 posts; the index grows by 40%
+# (docs/benchmarks.md).
+PREFIXES = "2 3 4"
 
 
 def schema_sql() -> list[str]:
@@ -42,10 +47,8 @@ def schema_sql() -> list[str]:
     )
     insert_new = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.post_id, {new});"
     return [
-        # prefix='2 3': prefix queries (``Shen*`` and the as-you-type suggestions) read a
-        # small prefix index instead of scanning every term.
         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='{CONTENT_TABLE}',"
-        f" content_rowid='post_id', tokenize='{TOKENIZE}', prefix='2 3')",
+        f" content_rowid='post_id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
         f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON {CONTENT_TABLE} BEGIN {insert_new} END",
         f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON {CONTENT_TABLE} BEGIN {delete_old} END",
         f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE ON {CONTENT_TABLE}"
@@ -131,34 +134,34 @@ class SQLiteSearchBackend(BaseSearchBackend):
         """Rows of (post id, bm25 score, total) for one page of live matches, best first.
 
         bm25() costs a pass over each match's positions, and joining each match to its post
-        costs a lookup: for a word found in most posts that takes seconds. Past
-        ``rank_window`` matches, only the newest ``rank_window`` (by rowid: a cheap walk
-        down the doclist) are ranked, and the total is ``rank_window + 1``, "more than the
-        window": counting every match of a phrase costs more than the rest of the search.
+        costs a lookup: for a word found in most posts that takes seconds. Only the newest
+        ``rank_window`` matches (by rowid: a walk down the doclist from its end) are ranked;
+        when there are more, the total is ``rank_window + 1``, "more than the window":
+        counting every match of a phrase costs more than the rest of the search. One walk
+        gives both the window and the scores (finding the window's start first, then
+        scoring from it, walked the matches twice).
         """
         where, params = live_where(now)
         bm25 = ", ".join(str(w) for w in WEIGHTS)
-        threshold = self._window_start(match)
-        window = " AND rowid >= %s" if threshold is not None else ""
+        window = self.rank_window
         # FTS5's auxiliary functions refuse a query with a window function, so the matches
         # and their scores are materialised first; count(*) OVER () then gives the total
         # with the page. Materialising also makes SQLite start from the index: left to
         # itself it walks every live post and probes the index for each.
         sql = (
             f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{window})"
-            " SELECT hits.id, hits.score, count(*) OVER ()"
-            f" FROM hits JOIN {LIVE_LOOKUP} ON posts_post.id = hits.id WHERE {where}"
-            " ORDER BY hits.score, posts_post.published_at DESC, posts_post.id DESC"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s),"
+            " windowed AS MATERIALIZED (SELECT * FROM hits ORDER BY id DESC LIMIT %s)"
+            " SELECT windowed.id, windowed.score, count(*) OVER (),"
+            " (SELECT count(*) FROM hits) > %s"
+            f" FROM windowed JOIN {LIVE_LOOKUP} ON posts_post.id = windowed.id WHERE {where}"
+            " ORDER BY windowed.score, posts_post.published_at DESC, posts_post.id DESC"
             " LIMIT %s OFFSET %s"
         )
-        args = [match, threshold] if threshold is not None else [match]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*args, *params, limit, offset])
+            cursor.execute(sql, [match, window + 1, window, window, *params, limit, offset])
             rows = cursor.fetchall()
-        if threshold is not None:
-            rows = [(pk, score, self.rank_window + 1) for pk, score, _ in rows]
-        return rows
+        return [(pk, score, window + 1 if more else total) for pk, score, total, more in rows]
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
         match = match_expression(query)
@@ -168,18 +171,6 @@ class SQLiteSearchBackend(BaseSearchBackend):
         snippets = self._snippets(match, [r[0] for r in rows])
         # bm25() is lower for better matches: flip it so a higher score ranks first.
         return hits_in_rank_order(rows, snippets, score_sign=-1), rows[0][2]
-
-    def _window_start(self, match: str) -> int | None:
-        """The rowid of the ``rank_window``-th newest match when there are more matches
-        than that, else None."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-                " ORDER BY rowid DESC LIMIT 2 OFFSET %s",
-                [match, self.rank_window - 1],
-            )
-            rows = cursor.fetchall()
-        return rows[0][0] if len(rows) == 2 else None
 
     def _snippets(self, match: str, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
         marks = [MARK_START, MARK_END]
