@@ -387,11 +387,6 @@ class Post(models.Model):
     def word_count(self) -> int:
         return len(self.text.split())
 
-    def shown_categories(self):
-        """The post's categories, or the site's default category when it has none."""
-        cats = list(self.categories.all())
-        return cats or [SiteSettings.load().get_default_category()]
-
 
 def attach_terms(posts: list[Post], *, tags: bool = False) -> list[Post]:
     """Give each post ``listed_categories`` (its categories, or the site's default one

@@ -79,10 +79,7 @@ def home(request, page=1):
 
 @require_GET
 def post_detail(request, year, month, day, slug):
-    post = get_object_or_404(
-        Post.objects.live().select_related("author").prefetch_related("categories", "tags"),
-        slug=slug,
-    )
+    post = get_object_or_404(Post.objects.live().select_related("author"), slug=slug)
     # request.path is decoded, a reversed URL is percent-encoded: compare like with like,
     # or a non-ASCII slug would redirect to itself for ever.
     if escape_uri_path(request.path) != post.get_absolute_url():
@@ -93,15 +90,14 @@ def post_detail(request, year, month, day, slug):
 @staff_member_required
 def draft_preview(request, pk):
     """Staff see any post, live or not, at its preview address; nobody else does."""
-    post = get_object_or_404(
-        Post.objects.select_related("author").prefetch_related("categories", "tags"), pk=pk
-    )
+    post = get_object_or_404(Post.objects.select_related("author"), pk=pk)
     response = _render_post(request, post, preview=True)
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
 def _render_post(request, post: Post, preview: bool = False):
+    attach_terms([post], tags=True)
     url = absolute(post.get_absolute_url())
     live = Post.objects.live()
     previous_post = newer_post = None
@@ -114,8 +110,8 @@ def _render_post(request, post: Post, preview: bool = False):
         )
     context = {
         "post": post,
-        "categories": post.shown_categories(),
-        "tags": list(post.tags.all()),
+        "categories": post.listed_categories,
+        "tags": post.listed_tags,
         "preview": preview,
         "canonical": url,
         "share_links": share_links(url, post.title),

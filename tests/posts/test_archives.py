@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone as djtz
 
-from clarion.posts.models import Category, Post, SiteSettings, Tag
+from clarion.posts.models import Category, Post, SiteSettings, Tag, attach_terms
 
 
 @pytest.fixture
@@ -30,8 +30,14 @@ def test_category_archive_lists_its_posts(client, filed):
 
 
 def test_a_post_without_category_is_in_the_default_category(client, filed):
-    assert filed["b"].shown_categories()[0].slug == "uncategorized"
+    assert attach_terms([filed["b"]])[0].listed_categories[0].slug == "uncategorized"
     assert titles(client.get("/category/uncategorized/")) == ["Plain post"]
+    # Shown there on its own page and in listings, as WordPress does.
+    assert (
+        'rel="category tag">Uncategorized</a>'
+        in client.get(filed["b"].get_absolute_url()).content.decode()
+    )
+    assert 'rel="category tag">Uncategorized</a>' in client.get("/").content.decode()
 
 
 def test_tag_and_author_archives(client, filed, alice):
