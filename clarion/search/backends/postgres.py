@@ -217,12 +217,15 @@ class PostgresSearchBackend(BaseSearchBackend):
         sql = (
             f"SELECT posts_post.id, ts_rank_cd(d.rank_vector, {q_sql}) AS score, count(*) OVER ()"
             f" FROM posts_post JOIN {TABLE} d ON d.post_id = posts_post.id"
-            f" WHERE posts_post.id = ANY(%s) AND {where}"
+            # The ids on both sides: with them on the posts alone, the planner hashed the
+            # whole search table (10 ms) to join 1,000 rows.
+            f" WHERE posts_post.id = ANY(%s) AND d.post_id = ANY(%s) AND {where}"
             " ORDER BY score DESC, posts_post.published_at DESC, posts_post.id DESC"
             " LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*q_params, ids[: self.rank_window], *params, limit, offset])
+            window = ids[: self.rank_window]
+            cursor.execute(sql, [*q_params, window, window, *params, limit, offset])
             rows = cursor.fetchall()
         if windowed:
             rows = [(pk, score, self.rank_window + 1) for pk, score, _ in rows]
