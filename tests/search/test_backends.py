@@ -250,6 +250,16 @@ class BackendContract:
         assert backend.suggest("l") == []
         assert backend.suggest("foreign sec")[0].url == a.get_absolute_url()
 
+    def test_it_keeps_suggesting_a_title_at_every_letter_typed(self, backend, index, make_post):
+        # Stemmers rewrite word endings ("sheny" -> "sheni", "repatriatio" -> ...), so a
+        # half-typed word must not be stemmed into something its whole word never is.
+        post = make_post("Shenyang repatriations continue", body="Text.")
+        index(post)
+        for word in ("Shenyang", "repatriations", "continue"):
+            for end in range(2, len(word) + 1):
+                typed = word[:end]
+                assert [s.title for s in backend.suggest(typed)] == [post.title], typed
+
     def test_it_does_not_suggest_posts_readers_cannot_see(
         self, backend, index, make_post, scheduled_post
     ):

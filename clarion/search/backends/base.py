@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,16 @@ class Results:
 class Suggestion:
     title: str
     url: str
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, as the engines compare words."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _begins_a_word(title: str, typed: str) -> bool:
+    return any(word.startswith(typed) for word in re.findall(r"\w+", _folded(title)))
 
 
 def marked_html(text: str) -> SafeString:
@@ -234,7 +245,33 @@ class BaseSearchBackend:
         if query is None:
             return []
         now = timezone.now()
-        ids = self._suggest(query, limit=limit, now=now)
+        found = self._suggestions(self._suggest(query, limit=limit, now=now))
+        last = query.clauses[-1].terms[0]
+        if last.prefix and len(found) < limit:
+            # The engines stem a half-typed word as if it were whole: "sheny" becomes
+            # "sheni", which "shenyang" never does, so suggestions vanished at one letter and
+            # came back at the next (and PostgreSQL drops "she" as a stop word). Drop letters
+            # from its end until the engine finds something (a stem can be much shorter than
+            # its word: "repatriations" is "repatri"), then keep the titles with a word
+            # beginning with what was typed.
+            word = last.words[0]
+            typed = _folded(word)
+            for end in range(len(word) - 1, max(1, len(word) - 9), -1):
+                term = Term((word[:end],), prefix=True)
+                retry = Query(text=query.text, clauses=(*query.clauses[:-1], Clause((term,))))
+                ids = self._suggest(retry, limit=limit * 4, now=now)
+                if ids:
+                    seen = {s.url for s in found}
+                    found += [
+                        s
+                        for s in self._suggestions(ids)
+                        if s.url not in seen and _begins_a_word(s.title, typed)
+                    ]
+                    break
+        return found[:limit]
+
+    @staticmethod
+    def _suggestions(ids: list[int]) -> list[Suggestion]:
         posts = _load_live(Post.objects.only("title", "slug", "status", "published_at"), ids)
         return [
             Suggestion(title=posts[pk].title, url=posts[pk].get_absolute_url())
