@@ -1,6 +1,7 @@
 """HTTP serving benchmark: Clarion (page cache off and on) against nginx serving a static file.
 
     bench/http.sh [--runs 3] [--duration 10] [--posts 1000] [--redis redis://127.0.0.1:6379/9]
+                  [--peers]
     (or: .venv/bin/python bench/http_bench.py …)
 
 Starts Clarion with production settings (DEBUG off, collectstatic done) on SQLite in a fresh
@@ -13,11 +14,17 @@ generated posts. Each run measures, with wrk on 127.0.0.1:
   - the same server (granian, WSGI, the workers and threads `clarion serve` uses) with a
     five-line WSGI app that returns the saved page's bytes: the most any Python WSGI app
     on it can reach here, the ceiling for Clarion's warm pages;
-  - with --redis, the warm pages again with that Redis as the shared cache.
+  - with --redis, the warm pages again with that Redis as the shared cache;
+  - with --peers, the same letter served uncached by WordPress (Debian's 6.1, php-fpm 8.2
+    with OPcache and 2 static children, nginx, MariaDB) and by Wagtail (gunicorn, 2 sync
+    workers, SQLite), as issue #7 compares them (wrk -t2 -c16), and Clarion's cold pages as
+    multiples of their rates. Both are set up once before the runs in the temporary folder
+    and torn down at the end: see bench/peers/.
 Prints requests per second and the ratio to nginx's rate in the same run, then medians.
 wrk shares the machine's cores with the servers: compare ratios, not absolute figures.
-Needs wrk and nginx (Debian packages). Binds 127.0.0.1:8510 (Clarion), :8511 (nginx) and
-:8512 (the bare WSGI app).
+Needs wrk and nginx (Debian packages; --peers: see bench/peers/wordpress.py). Binds
+127.0.0.1:8510 (Clarion), :8511 (nginx), :8512 (the bare WSGI app), and with --peers
+:8513 (WordPress) and :8514 (Wagtail).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import peers as peer_servers
 import redis
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +56,8 @@ PAGES = {
     "category": "/category/human-rights/",
     "feed": "/feed/",
 }
+# Issue #7's aims for Clarion's cold pages, as multiples of each peer's rate.
+PEER_AIMS = {"wordpress post": 10, "wagtail post": 2}
 NGINX_CONF = """
 worker_processes auto;
 daemon off;
@@ -209,6 +219,11 @@ def main() -> None:
         metavar="URL",
         help="also measure warm pages with this Redis database as the cache (it is emptied)",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also measure WordPress and Wagtail serving the same letter uncached (bench/peers/)",
+    )
     options = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
@@ -238,8 +253,11 @@ def main() -> None:
     (root / "post.html").chmod(0o644)
     conf = work / "nginx.conf"
     conf.write_text(NGINX_CONF.format(prefix=work, port=NGINX_PORT))
-    nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+    nginx, peers = None, []
     try:
+        if options.peers:
+            peers = peer_servers.start(work / "peers")
+        nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
         wait_for(f"http://127.0.0.1:{NGINX_PORT}/post/")
         runs = []
         for run in range(1, options.runs + 1):
@@ -247,6 +265,9 @@ def main() -> None:
                                          duration=options.duration)}  # fmt: skip
             results |= measure_bare_granian(work, options.duration)
             results |= measure_clarion(data, "cold", options.duration, CLARION_PAGE_CACHE="0")
+            for peer in peers:
+                peer.check()  # 200 with the letter's title, and the first request
+                results[f"{peer.name} post"] = wrk(peer.url, duration=options.duration)
             results |= measure_clarion(data, "warm", options.duration)
             if options.redis:
                 # The several-machines set-up's shared cache (docs/deploy.md), same pages;
@@ -255,11 +276,13 @@ def main() -> None:
                 results |= measure_clarion(
                     data, "warm redis", options.duration, CLARION_CACHE_URL=options.redis
                 )
-            report(f"run {run}", results)
+            report(f"run {run}", results, peer_multiples(results))
             runs.append(results)
     finally:
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(timeout=30)
+        if nginx is not None:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=30)
+        peer_servers.stop(peers)
     medians = {
         key: {
             "rps": statistics.median(r[key]["rps"] for r in runs),
@@ -273,11 +296,25 @@ def main() -> None:
         }
         for key in runs[0]
     }
-    report(f"median of {len(runs)} runs", medians)
+    multiples = {
+        key: statistics.median(peer_multiples(r)[key] for r in runs)
+        for key in peer_multiples(runs[0])
+    }
+    report(f"median of {len(runs)} runs", medians, multiples)
     shutil.rmtree(work, ignore_errors=True)
 
 
-def report(title: str, results: dict) -> None:
+def peer_multiples(results: dict) -> dict[tuple[str, str], float]:
+    """Each cold page's rate as a multiple of each peer's (empty without --peers)."""
+    return {
+        (f"cold {page}", peer): results[f"cold {page}"]["rps"] / results[peer]["rps"]
+        for page in PAGES
+        for peer in PEER_AIMS
+        if peer in results
+    }
+
+
+def report(title: str, results: dict, multiples: dict | None = None) -> None:
     nginx = results["nginx post"]["rps"]
     print(f"\n## {title}")
     print(f"{'what':<22}{'req/s':>10}{'vs nginx':>10}{'p99 ms':>9}{'errors':>8}")
@@ -285,6 +322,10 @@ def report(title: str, results: dict) -> None:
         ratio = value.get("ratio", value["rps"] / nginx)
         p99 = f"{value['p99_ms']:.1f}" if "p99_ms" in value else ""
         print(f"{key:<22}{value['rps']:>10.0f}{ratio:>9.1%}{p99:>9}{value['errors']:>8}")
+    for (cold, peer), multiple in (multiples or {}).items():
+        aim = PEER_AIMS[peer]
+        verdict = "met" if multiple >= aim else "not met"
+        print(f"{cold} / {peer} = {multiple:.1f}×  (aim ≥ {aim}×: {verdict})")
     sys.stdout.flush()
 
 
