@@ -127,6 +127,10 @@ CACHES = {"default": config.cache_settings(config.env("CLARION_CACHE_URL"))}
 CLARION_PAGE_CACHE = config.envbool("CLARION_PAGE_CACHE", True)
 # How long a rendered page is kept at most (scheduled posts go live by the clock).
 CLARION_PAGE_CACHE_SECONDS = config.envint("CLARION_PAGE_CACHE_SECONDS", 300)
+# On SQLite, requests read the content generation from a file shared by every process, and
+# check it against the database this often (clarion/posts/generation.py): the longest a
+# change made outside Clarion (a restored backup, a manual edit) takes to show.
+CLARION_GENERATION_CHECK_SECONDS = config.envint("CLARION_GENERATION_CHECK_SECONDS", 1)
 # What browsers and CDNs are told: short, since a new post must show up quickly.
 CLARION_HTTP_MAX_AGE = config.envint("CLARION_HTTP_MAX_AGE", 60)
 CLARION_HTTP_STALE_SECONDS = config.envint("CLARION_HTTP_STALE_SECONDS", 60)

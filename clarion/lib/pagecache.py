@@ -45,7 +45,7 @@ from django.utils.http import http_date
 
 from clarion.ops.logs import request_id
 from clarion.ops.middleware import choose_request_id, log_request
-from clarion.posts.middleware import current_generation
+from clarion.posts.generation import current_generation
 
 log = logging.getLogger(__name__)
 

@@ -1,45 +1,15 @@
 import time
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
 from django.utils.encoding import escape_uri_path
 
-from .models import ContentGeneration, Page, Redirect, SiteSettings
+from .generation import current_generation
+from .models import Page, Redirect, SiteSettings
 
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
 _cached_site: tuple[int, SiteSettings] | None = None
-
-
-_GENERATION_SQL: str | None = None
-
-
-def current_generation() -> int:
-    """``ContentGeneration.current()`` without the ORM: it runs on every request, and
-    building the query cost more than the rest of a page-cache hit. It goes straight to the
-    driver's connection (sqlite3 and psycopg both have ``execute``): Django's cursor wrapper
-    was another 20 µs of a 100 µs hit. The connection is in autocommit, as Django keeps it
-    outside a transaction; on any error it is closed, so the next request reconnects."""
-    global _GENERATION_SQL
-    if _GENERATION_SQL is None:
-        qn = connection.ops.quote_name
-        table = ContentGeneration._meta.db_table
-        _GENERATION_SQL = f"SELECT {qn('value')} FROM {qn(table)} WHERE {qn('id')} = 1"
-    wrapper = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a lookup
-    if wrapper.in_atomic_block or wrapper.vendor not in ("sqlite", "postgresql"):
-        with wrapper.cursor() as cursor:
-            cursor.execute(_GENERATION_SQL)
-            row = cursor.fetchone()
-        return row[0] if row else 0
-    if wrapper.connection is None:
-        wrapper.ensure_connection()
-    try:
-        row = wrapper.connection.execute(_GENERATION_SQL).fetchone()
-    except Exception:
-        wrapper.close()
-        raise
-    return row[0] if row else 0
 
 
 class SiteLocaleMiddleware:

@@ -28,9 +28,9 @@ def validate_time_zone(value: str) -> None:
 class ContentGeneration(models.Model):
     """A single counter bumped in the same transaction as any public content change.
 
-    Every web process reads it once per request; caches of rendered pages and of the site
-    settings are keyed on it, so a change made through one process is fresh on all of them
-    at once, with no per-process timers.
+    Every web process reads it once per request (generation.py says how); caches of
+    rendered pages and of the site settings are keyed on it, so a change made through one
+    process is fresh on all of them at once, with no per-process timers.
     """
 
     value = models.BigIntegerField(default=0)
@@ -45,8 +45,11 @@ class ContentGeneration(models.Model):
 
     @classmethod
     def bump(cls) -> None:
+        from .generation import announce_after_commit
+
         if not cls.objects.filter(pk=1).update(value=F("value") + 1):
             cls.objects.get_or_create(pk=1, defaults={"value": 1})
+        announce_after_commit()
 
 
 class SiteSettings(models.Model):
