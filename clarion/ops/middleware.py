@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+
+from clarion.lib.randomness import token_bytes
 
 from .logs import request_id
 
@@ -20,7 +21,7 @@ WELL_FORMED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 def choose_request_id(incoming: str) -> str:
     """The proxy's ``X-Request-ID`` when well formed, else a new random one."""
-    return incoming if WELL_FORMED_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+    return incoming if WELL_FORMED_REQUEST_ID.match(incoming) else token_bytes(16).hex()
 
 
 def log_request(method: str, path: str, status: int, started: float) -> None:
