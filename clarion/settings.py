@@ -287,7 +287,7 @@ LOGGING = {
     },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler",
+            "class": "clarion.ops.logs.BufferedStreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": _log_format,
             "filters": ["request_id", "redact"],

@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
+import threading
 import time
+import weakref
 
 # The id of the request being handled in this thread/task ("-" outside requests).
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -37,7 +40,15 @@ _PATTERNS = [
 ]
 
 
+# Each pattern needs one of these in the text. Checking for them first makes the usual
+# record (an access-log line for a plain address) cost a few substring tests instead of
+# three regular expression searches, a third of the cost of logging it.
+_NEEDLES = ("@", "%40", "=", "/confirm/", "/unsubscribe/", "/token/", "/reset/")
+
+
 def redact(text: str) -> str:
+    if not any(needle in text for needle in _NEEDLES):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -95,3 +106,92 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             data["exception"] = record.exc_text
         return json.dumps(data, ensure_ascii=False)
+
+
+class BufferedStreamHandler(logging.StreamHandler):
+    """``logging.StreamHandler`` that writes its lines in batches.
+
+    A write to stdout is a system call, and CPython lets go of the interpreter lock around
+    it; under load, a serving thread that lets go waits behind the others to get it back.
+    One access-log line per request, written at once, took a third off the page-cache hit
+    rate (docs/benchmarks.md). Here lines are collected and written together a moment
+    later (``FLUSH_SECONDS``) by a thread of the handler's own, or at once when the batch
+    is large, when a record is a warning or worse (so an error is never held back), and
+    when logging shuts down at exit. A process killed outright loses at most that moment
+    of lines, as nginx's buffered access log does.
+    """
+
+    FLUSH_SECONDS = 0.2
+    MAX_PENDING = 64 * 1024  # characters
+
+    def __init__(self, stream=None):
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._pending_size = 0
+        self._due = threading.Event()
+        self._flusher: threading.Thread | None = None
+        _buffered_handlers.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called with the handler's lock held (Handler.handle).
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._pending.append(line)
+        self._pending_size += len(line)
+        if record.levelno >= logging.WARNING or self._pending_size >= self.MAX_PENDING:
+            self._write_pending()
+            return
+        if self._flusher is None:
+            self._flusher = threading.Thread(
+                target=self._flush_soon, name="log-flusher", daemon=True
+            )
+            self._flusher.start()
+        self._due.set()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            try:
+                self.stream.write(text)
+            except Exception:  # as StreamHandler: a broken stdout must not break requests
+                return
+        if self.stream and hasattr(self.stream, "flush"):
+            try:
+                self.stream.flush()
+            except Exception:
+                pass
+
+    def _flush_soon(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(self.FLUSH_SECONDS)
+            with self.lock:
+                self._due.clear()
+                self._write_pending()
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's lines are the parent's to write, and its thread did not come along.
+        self._pending.clear()
+        self._pending_size = 0
+        self._due = threading.Event()
+        self._flusher = None
+
+
+_buffered_handlers: weakref.WeakSet[BufferedStreamHandler] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for handler in list(_buffered_handlers):
+        handler._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -25,10 +25,20 @@ def choose_request_id(incoming: str) -> str:
 
 
 def log_request(method: str, path: str, status: int, started: float) -> None:
-    """The one access-log line per request (Django's path and the page cache's fast path)."""
-    if settings.CLARION_ACCESS_LOG:
+    """The one access-log line per request (Django's path and the page cache's fast path).
+
+    Through the logging configuration like any record (LOGGING's handlers, formatters and
+    the redacting filter apply), but made with ``makeRecord`` and ``handle`` rather than
+    ``info()``: that looks up the calling file and line by walking the stack, for a line
+    that is always this one."""
+    if settings.CLARION_ACCESS_LOG and access_log.isEnabledFor(logging.INFO):
         elapsed = (time.monotonic() - started) * 1000
-        access_log.info("%s %s %s %.1fms", method, path, status, elapsed)
+        args = (method, path, status, elapsed)
+        access_log.handle(
+            access_log.makeRecord(
+                access_log.name, logging.INFO, __file__, 0, "%s %s %s %.1fms", args, None
+            )
+        )
 
 
 class RequestIdMiddleware:

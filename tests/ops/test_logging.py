@@ -1,7 +1,12 @@
 import json
 import logging
+import os
 import subprocess
 import sys
+import time
+
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from clarion.ops.logs import JsonFormatter, PlainFormatter, RedactFilter, RequestIdFilter, redact
 from tests.helpers import clarion_env
@@ -110,3 +115,117 @@ def test_it_logs_one_redacted_line_per_request_to_stdout_in_either_format(tmp_pa
             assert access[0]["message"].startswith("GET /unsubscribe/[redacted]/ 404")
         else:
             assert "[req-12345678] GET /unsubscribe/[redacted]/ 404" in lines[0]
+
+
+# Pieces of log text, among them every piece of what redact() looks for.
+_PIECES = [
+    *"/aZ9.-%@=?&; é",
+    *"GET 40 confirm unsubscribe token TOKEN reset key sessionid x.org token= Key= a@".split(),
+    *"%40 a@x.org /confirm/ /unsubscribe/ /token/ /reset/".split(),
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@example("sam@example.org")  # and one of each kind, with no other needle in it
+@example("GET /p/sam%40example.org")
+@example("/x/?Token=abc")
+@example("/subscribe/confirm/abc/")
+@example("/unsubscribe/abc/")
+@example("/api/token/abc/")
+@example("/password/reset/abc/")
+def test_skipping_text_with_nothing_to_redact_changes_no_result(text):
+    """redact() skips its regular expressions when none of the strings they need is in the
+    text: the result must be what the expressions themselves give."""
+    from clarion.ops.logs import _PATTERNS
+
+    expected = text
+    for pattern, replacement in _PATTERNS:
+        expected = pattern.sub(replacement, expected)
+    assert redact(text) == expected
+
+
+class _Recorder:
+    """A stream that keeps each write() call separately."""
+
+    def __init__(self):
+        self.writes: list[str] = []
+
+    def write(self, text):
+        self.writes.append(text)
+
+    def flush(self):
+        pass
+
+
+def _handler():
+    from clarion.ops.logs import BufferedStreamHandler
+
+    stream = _Recorder()
+    handler = BufferedStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.Logger("buffered-test")
+    logger.addHandler(handler)
+    return logger, handler, stream
+
+
+def test_buffered_log_lines_are_written_together_a_moment_later():
+    logger, handler, stream = _handler()
+    for n in range(50):
+        logger.info("line %d", n)
+    assert stream.writes == []  # nothing written per line
+    deadline = time.monotonic() + 5
+    while not stream.writes and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(handler.FLUSH_SECONDS)
+    assert "".join(stream.writes) == "".join(f"INFO line {n}\n" for n in range(50))
+    assert len(stream.writes) == 1
+
+
+def test_a_warning_is_written_at_once_after_the_lines_before_it():
+    logger, handler, stream = _handler()
+    logger.info("first")
+    logger.warning("something is wrong")
+    assert stream.writes == ["INFO first\nWARNING something is wrong\n"]
+
+
+def test_a_large_batch_is_written_without_waiting():
+    logger, handler, stream = _handler()
+    line = "x" * 1000
+    for _ in range(handler.MAX_PENDING // 1000 + 1):
+        logger.info(line)
+    assert len(stream.writes) == 1
+
+
+def test_pending_lines_are_written_when_the_process_exits(tmp_path):
+    script = (
+        "import logging, os, django\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'clarion.settings'\n"
+        "django.setup()\n"
+        "logging.getLogger('clarion.x').info('the last words')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=clarion_env(tmp_path, CLARION_LOG_LEVEL="INFO"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the last words" in result.stdout
+
+
+def test_a_forked_child_does_not_write_its_parents_pending_lines():
+    logger, handler, stream = _handler()
+    read, write = os.pipe()
+    handler.setStream(os.fdopen(write, "w"))
+    logger.info("the parent's")
+    pid = os.fork()
+    if pid == 0:
+        logger.info("the child's")
+        handler.flush()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    handler.flush()
+    handler.stream.close()
+    with os.fdopen(read) as pipe:
+        assert sorted(pipe.read().splitlines()) == ["INFO the child's", "INFO the parent's"]
