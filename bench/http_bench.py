@@ -89,7 +89,9 @@ def env_for(data: Path, **extra) -> dict[str, str]:
         CLARION_DATA_DIR=str(data),
         CLARION_SECRET_KEY="bench-" + "k" * 50,
         CLARION_SITE_URL=f"http://127.0.0.1:{CLARION_PORT}",
-        CLARION_LOG_LEVEL="WARNING",
+        # The production default (INFO): one access-log line per request, written to
+        # stdout, which is /dev/null here (journald or a file in production).
+        CLARION_LOG_LEVEL="INFO",
     )
     env.update(extra)
     return env
