@@ -44,10 +44,11 @@ _PATTERNS = [
 # record (an access-log line for a plain address) cost a few substring tests instead of
 # three regular expression searches, a third of the cost of logging it.
 _NEEDLES = ("@", "%40", "=", "/confirm/", "/unsubscribe/", "/token/", "/reset/")
+_ANY_NEEDLE = re.compile("|".join(map(re.escape, _NEEDLES)))
 
 
 def redact(text: str) -> str:
-    if not any(needle in text for needle in _NEEDLES):
+    if not _ANY_NEEDLE.search(text):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -149,7 +150,8 @@ class BufferedStreamHandler(logging.StreamHandler):
                 target=self._flush_soon, name="log-flusher", daemon=True
             )
             self._flusher.start()
-        self._due.set()
+        if not self._due.is_set():  # set() takes a lock; most lines find it set already
+            self._due.set()
 
     def flush(self) -> None:
         with self.lock:

@@ -36,7 +36,7 @@ def log_request(method: str, path: str, status: int, started: float) -> None:
         args = (method, path, status, elapsed)
         access_log.handle(
             access_log.makeRecord(
-                access_log.name, logging.INFO, __file__, 0, "%s %s %s %.1fms", args, None
+                access_log.name, logging.INFO, "", 0, "%s %s %s %.1fms", args, None
             )
         )
 
