@@ -91,8 +91,38 @@ class PlainFormatter(logging.Formatter):
             record.request_id = request_id.get()
         return super().format(record).replace("\n", "\\n")
 
+    def line(self, created: float, level: str, name: str, rid: str, message: str) -> str:
+        """What ``format`` gives for a record with these fields and no traceback, without
+        a record (the access log's fast path; tests/ops/test_logging.py compares them)."""
+        return f"{_local_asctime(created)} {level} {name} [{rid}] {message}".replace("\n", "\\n")
+
+
+_asctime_second: tuple[int, str] = (-1, "")
+
+
+def _local_asctime(created: float) -> str:
+    """``logging.Formatter.formatTime`` with its default formats, the strftime part kept
+    for the second it is in."""
+    global _asctime_second
+    second = int(created)
+    if _asctime_second[0] != second:
+        _asctime_second = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)))
+    return f"{_asctime_second[1]},{int((created - second) * 1000):03d}"
+
 
 class JsonFormatter(logging.Formatter):
+    def line(self, created: float, level: str, name: str, rid: str, message: str) -> str:
+        """What ``format`` gives for a record with these fields and no traceback."""
+        data = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+            + f".{int((created - int(created)) * 1000):03d}Z",
+            "level": level,
+            "logger": name,
+            "request_id": rid,
+            "message": message,
+        }
+        return json.dumps(data, ensure_ascii=False)
+
     def format(self, record: logging.LogRecord) -> str:
         data = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
@@ -136,13 +166,22 @@ class BufferedStreamHandler(logging.StreamHandler):
     def emit(self, record: logging.LogRecord) -> None:
         # Called with the handler's lock held (Handler.handle).
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
+        self._add(line, urgent=record.levelno >= logging.WARNING)
+
+    def write_line(self, line: str) -> None:
+        """Add an already formatted line (the access log's fast path)."""
+        with self.lock:
+            self._add(line, urgent=False)
+
+    def _add(self, line: str, *, urgent: bool) -> None:
+        line += self.terminator
         self._pending.append(line)
         self._pending_size += len(line)
-        if record.levelno >= logging.WARNING or self._pending_size >= self.MAX_PENDING:
+        if urgent or self._pending_size >= self.MAX_PENDING:
             self._write_pending()
             return
         if self._flusher is None:
@@ -197,3 +236,34 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def sole_handler_for(logger: logging.Logger, level: int) -> BufferedStreamHandler | None:
+    """The handler a record of ``logger`` would reach, when it is the only one and is
+    exactly Clarion's own (a ``BufferedStreamHandler`` with the request-id and redacting
+    filters and one of the two formatters above), with no logger filter on the way; else
+    None (another configuration, or a test capturing logs), and the record must go the
+    usual way."""
+    found: list[logging.Handler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        found.extend(current.handlers)
+        if not current.propagate:
+            break
+        current = current.parent
+    if len(found) != 1:
+        return None
+    handler = found[0]
+    if (
+        type(handler) is BufferedStreamHandler
+        and handler.level <= level
+        and type(handler.formatter) in (PlainFormatter, JsonFormatter)
+        and sorted(type(f).__name__ for f in handler.filters) == _OWN_FILTERS
+    ):
+        return handler
+    return None
+
+
+_OWN_FILTERS = ["RedactFilter", "RequestIdFilter"]

@@ -11,7 +11,7 @@ from django.http import HttpResponse, JsonResponse
 
 from clarion.lib.randomness import token_bytes
 
-from .logs import request_id
+from .logs import redact, request_id, sole_handler_for
 
 access_log = logging.getLogger("clarion.request")
 
@@ -27,18 +27,27 @@ def choose_request_id(incoming: str) -> str:
 def log_request(method: str, path: str, status: int, started: float) -> None:
     """The one access-log line per request (Django's path and the page cache's fast path).
 
-    Through the logging configuration like any record (LOGGING's handlers, formatters and
-    the redacting filter apply), but made with ``makeRecord`` and ``handle`` rather than
-    ``info()``: that looks up the calling file and line by walking the stack, for a line
-    that is always this one."""
-    if settings.CLARION_ACCESS_LOG and access_log.isEnabledFor(logging.INFO):
-        elapsed = (time.monotonic() - started) * 1000
-        args = (method, path, status, elapsed)
-        access_log.handle(
-            access_log.makeRecord(
-                access_log.name, logging.INFO, "", 0, "%s %s %s %.1fms", args, None
-            )
+    With Clarion's own logging configuration the line is formatted straight into the log
+    handler's batch: the same text the record would give (tests/ops/test_logging.py checks
+    that), at a fifth of the cost of making a record and passing it through the filters
+    and the formatter, which had been a third of a page-cache hit. With any other
+    configuration (or a test capturing logs) it is an ordinary record, made with
+    ``makeRecord`` and ``handle`` rather than ``info()``, which would walk the stack to
+    find a caller that is always this function."""
+    if not (settings.CLARION_ACCESS_LOG and access_log.isEnabledFor(logging.INFO)):
+        return
+    elapsed = (time.monotonic() - started) * 1000
+    handler = sole_handler_for(access_log, logging.INFO)
+    if handler is not None:
+        message = redact(f"{method} {path} {status} {elapsed:.1f}ms")
+        handler.write_line(
+            handler.formatter.line(time.time(), "INFO", access_log.name, request_id.get(), message)
         )
+        return
+    args = (method, path, status, elapsed)
+    access_log.handle(
+        access_log.makeRecord(access_log.name, logging.INFO, "", 0, "%s %s %s %.1fms", args, None)
+    )
 
 
 class RequestIdMiddleware:

@@ -229,3 +229,51 @@ def test_a_forked_child_does_not_write_its_parents_pending_lines():
     handler.stream.close()
     with os.fdopen(read) as pipe:
         assert sorted(pipe.read().splitlines()) == ["INFO the child's", "INFO the parent's"]
+
+
+@given(
+    path=st.lists(st.sampled_from([*_PIECES, "\n", "/2021/07/19/a/"]), max_size=8).map("".join),
+    status=st.sampled_from([200, 304, 404, 500]),
+    elapsed=st.floats(min_value=0, max_value=1e5),
+    rid=st.sampled_from(["-", "req-12345678", "7c70b60e4d"]),
+)
+def test_the_access_logs_fast_line_is_what_the_record_would_give(path, status, elapsed, rid):
+    """log_request formats its line without a record when the handler is Clarion's own;
+    for both formats the text must be the record's, filters and all."""
+    from clarion.ops.logs import request_id
+
+    for formatter in (PlainFormatter(), JsonFormatter()):
+        token = request_id.set(rid)
+        try:
+            record = logging.LogRecord(
+                "clarion.request", logging.INFO, "", 0, "%s %s %s %.1fms",
+                ("GET", path, status, elapsed), None,
+            )  # fmt: skip
+            for f in (RequestIdFilter(), RedactFilter()):
+                f.filter(record)
+            expected = formatter.format(record)
+            message = redact(f"GET {path} {status} {elapsed:.1f}ms")
+            fast = formatter.line(record.created, "INFO", "clarion.request", rid, message)
+        finally:
+            request_id.reset(token)
+        assert fast == expected
+
+
+def test_the_fast_line_is_used_only_with_clarions_own_handler_alone(caplog):
+    from clarion.ops.logs import BufferedStreamHandler, sole_handler_for
+
+    logger = logging.Logger("clarion.request.test")
+    handler = BufferedStreamHandler(_Recorder())
+    handler.setFormatter(PlainFormatter())
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
+    logger.addHandler(handler)
+    assert sole_handler_for(logger, logging.INFO) is handler
+    handler.setLevel(logging.WARNING)
+    assert sole_handler_for(logger, logging.INFO) is None
+    handler.setLevel(logging.NOTSET)
+    handler.setFormatter(logging.Formatter("%(message)s"))  # an operator's own format
+    assert sole_handler_for(logger, logging.INFO) is None
+    handler.setFormatter(JsonFormatter())
+    logger.addHandler(logging.NullHandler())  # a second handler (caplog's, say)
+    assert sole_handler_for(logger, logging.INFO) is None
