@@ -89,11 +89,21 @@ class SharedCounter:
     that read an older value cannot overwrite a newer one.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, owner_of: str | None = None):
         self.path = path
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if os.fstat(fd).st_size < _COUNTER.size:
+            stat = os.fstat(fd)
+            if owner_of and os.geteuid() == 0 and stat.st_uid == 0:
+                # Made by root (`sudo clarion manage …`): give it to whoever owns the
+                # database, or the web processes could not open it.
+                try:
+                    owner = os.stat(owner_of)
+                except FileNotFoundError:
+                    pass
+                else:
+                    os.fchown(fd, owner.st_uid, owner.st_gid)
+            if stat.st_size < _COUNTER.size:
                 os.ftruncate(fd, _COUNTER.size)  # zero-filled: "not known yet"
             self._map = mmap.mmap(fd, _COUNTER.size, mmap.MAP_SHARED)
         finally:
@@ -118,9 +128,13 @@ class SharedCounter:
 class _State(threading.local):
     """Per thread: the last time this thread checked the file against the database.
 
-    Per thread, not per process, because each thread has its own database connection."""
+    Per thread, not per process, because each thread has its own database connection. A
+    new thread counts as just checked: the file is right unless something bypassed the
+    hook, and the first check comes one interval later like every other (a check at each
+    thread's first request would make freshness depend on which thread answers)."""
 
-    verified_at = float("-inf")
+    def __init__(self):
+        self.verified_at = time.monotonic()
 
 
 _state = _State()
@@ -141,7 +155,7 @@ def _shared_counter(wrapper) -> SharedCounter | None:
             counter = None
             if wrapper.vendor == "sqlite" and not wrapper.is_in_memory_db():
                 try:
-                    counter = SharedCounter(f"{name}-generation")
+                    counter = SharedCounter(f"{name}-generation", owner_of=str(name))
                 except OSError as error:
                     log.warning("content generation read from the database: %s", error)
             _counter, _counter_for = counter, name
