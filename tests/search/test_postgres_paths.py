@@ -1,10 +1,16 @@
 """PostgreSQL's shortcuts to the same answers: the ranking vector (migration 0003), the
-index of adjacent word pairs for phrases (0004) and the two ways to the newest matches."""
+index of adjacent word pairs for phrases (0004), the two ways to the newest matches, the
+ranking in tiers (0006) and snippets cut from around the match."""
+
+import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clarion.posts.models import Post, Tag
 from clarion.search.backends import postgres
 from clarion.search.backends.postgres import RANK_BODY_CHARS, PostgresSearchBackend, tsquery
 from clarion.search.models import SearchDocument
@@ -154,3 +160,166 @@ def test_the_planner_settings_are_put_back(backend, make_post):
             " current_setting('enable_bitmapscan')"
         )
         assert cursor.fetchone() == ("on", "on", "on")
+
+
+def test_the_planner_leaves_out_parallel_workers_and_puts_the_setting_back(backend, make_post):
+    post = make_post("Tumen", body="Text.")
+    backend.index_posts([post.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        before = cursor.fetchone()[0]
+        backend.search("tumen")
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone()[0] == before
+
+
+# Ranking in tiers (migration 0006): the words in the title; else in the rank vector (title,
+# excerpt, category and tag names, opening of the body); else deeper; newest first within.
+
+
+@pytest.fixture
+def tiered(backend, make_post):
+    """Posts in every tier, the newest in the lowest, a day apart within a tier."""
+    now = timezone.now()
+    tag = Tag.objects.create(name="Shenyang visits")
+
+    def post(title, days, **fields):
+        return make_post(title, published_at=now - timezone.timedelta(days=days), **fields)
+
+    posts = [
+        post("Shenyang, older", 40, body="Text."),
+        post("Shenyang, newer", 39, body="Text."),
+        post("Summary", 30, body="Text.", excerpt="Held in Shenyang."),
+        post("Label", 29, body="Text.", tags=[tag]),
+        post("Opening", 28, body="Shenyang at the start. " + FILLER * 20),
+        post("Deep, older", 2, body=FILLER * 20 + "Shenyang at the end."),
+        post("Deep, newer", 1, body=FILLER * 20 + "Shenyang at the end."),
+    ]
+    backend.index_posts([p.pk for p in posts])
+    return posts
+
+
+def route(monkeypatch, by_row: bool):
+    """Force the tiers through the window's rank vectors (True) or the GIN bitmaps."""
+    monkeypatch.setattr(postgres, "VECTOR_ROW_US", 0.0 if by_row else 1e9)
+
+
+@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+def test_tiers_rank_title_then_opening_then_the_rest_newest_first(
+    backend, tiered, monkeypatch, by_row
+):
+    route(monkeypatch, by_row)
+    results = backend.search("shenyang")
+    assert titles(results) == [
+        "Shenyang, newer",
+        "Shenyang, older",
+        "Opening",
+        "Label",
+        "Summary",
+        "Deep, newer",
+        "Deep, older",
+    ]
+    assert [hit.score for hit in results.hits] == [2, 2, 1, 1, 1, 0, 0]
+    assert results.total == 7
+
+
+@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+def test_a_phrase_is_tiered_by_its_words_and_found_by_its_order(
+    backend, make_post, monkeypatch, by_row
+):
+    route(monkeypatch, by_row)
+    words = make_post("Repatriation was forced", body="The forced repatriation of escapees.")
+    other = make_post("Weekly notes", body=FILLER * 20 + "Talk of forced repatriation.")
+    backend.index_posts([words.pk, other.pk])
+    assert titles(backend.search('"forced repatriation"')) == [
+        "Repatriation was forced",
+        "Weekly notes",
+    ]
+    assert titles(backend.search('"repatriation forced"')) == []
+
+
+@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+def test_exclusions_do_not_change_the_tiers(backend, tiered, monkeypatch, by_row):
+    route(monkeypatch, by_row)
+    assert titles(backend.search("shenyang -older")) == [
+        "Shenyang, newer",
+        "Opening",
+        "Label",
+        "Summary",
+        "Deep, newer",
+    ]
+
+
+def test_a_post_unpublished_since_it_was_indexed_is_neither_listed_nor_counted(backend, tiered):
+    Post.objects.filter(title="Shenyang, newer").update(status=Post.Status.DRAFT)
+    results = backend.search("shenyang")
+    assert "Shenyang, newer" not in titles(results)
+    assert results.total == 6
+
+
+def test_the_hits_come_with_their_posts_in_the_same_statement(backend, tiered):
+    with CaptureQueriesContext(connection) as queries:
+        results = backend.search("shenyang")
+    assert len(results.hits) == 7
+    assert all(hit.post.get_absolute_url() for hit in results.hits)
+    assert not [q for q in queries if 'FROM "posts_post"' in q["sql"]]
+
+
+# Snippets are highlighted from the text around the first word of the body that looks like
+# a match, not from the whole body.
+
+
+def test_a_snippet_is_cut_from_around_the_first_match(backend, make_post):
+    body = FILLER * 40 + "They were held in a Shenyang detention centre. " + FILLER * 40
+    post = make_post("A letter", body=body)
+    backend.index_posts([post.pk])
+    snippet = backend.search("shenyang").hits[0].snippet_html
+    assert "<mark>Shenyang</mark> detention centre" in snippet
+    assert len(snippet) < postgres.SNIPPET_CHARS
+
+
+def test_a_look_alike_before_the_match_falls_back_to_the_whole_body(backend, make_post):
+    # 'forcibly' looks like 'forc' (forced) to the locator, but is not a match.
+    body = "Forcibly moved. " + FILLER * 40 + "Then forced out of the camp."
+    post = make_post("A letter", body=body)
+    backend.index_posts([post.pk])
+    assert "<mark>forced</mark> out" in backend.search("forced").hits[0].snippet_html
+
+
+def test_a_match_spelt_with_accents_is_found_in_the_whole_body(backend, make_post):
+    post = make_post("Notes", body=FILLER * 40 + "A meeting in Zürich about the camps.")
+    backend.index_posts([post.pk])
+    assert "<mark>Zürich</mark>" in backend.search("zurich").hits[0].snippet_html
+
+
+def test_a_title_match_with_no_word_in_the_body_shows_the_excerpt(backend, make_post):
+    post = make_post("Shenyang", body="Nothing here.", excerpt="A short summary.")
+    backend.index_posts([post.pk])
+    assert backend.search("shenyang").hits[0].snippet_html == "A short summary."
+
+
+def test_migration_0006_adds_the_rank_index_and_takes_it_away(backend):
+    migration = importlib.import_module("clarion.search.migrations.0006_pg_rank_gin")
+    editor = SimpleNamespace(connection=connection, execute=_execute)
+
+    def exists():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('search_doc_rank_gin') IS NOT NULL")
+            return cursor.fetchone()[0]
+
+    assert exists()
+    migration.backwards(None, editor)
+    assert not exists()
+    migration.forwards(None, editor)
+    assert exists()
+
+
+def _execute(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def test_a_rebuild_leaves_no_pending_entries_in_the_gin_indexes(backend, make_post):
+    make_post("Tumen", body="Text.")
+    backend.rebuild()
+    assert backend.clean_pending_lists() == 0

@@ -227,11 +227,16 @@ class BaseSearchBackend:
         if not hits and offset > 0:
             total = self._count(query, now=now)
         capped = total > self.rank_window
-        # The results page shows snippets, not bodies: leave the largest columns unread.
-        listing = Post.objects.for_listing().defer("body", "body_html")
-        posts = _load_live(listing, [h.post_id for h in hits])
-        for hit in hits:
-            hit.post = posts.get(hit.post_id)
+        # A backend may read the hits' posts with the hits (PostgreSQL does, checked live in
+        # the same statement); the others are loaded here. The results page shows
+        # snippets, not bodies: the largest columns are left unread.
+        missing = [h.post_id for h in hits if h.post is None]
+        if missing:
+            listing = Post.objects.for_listing().defer("body", "body_html")
+            posts = _load_live(listing, missing)
+            for hit in hits:
+                if hit.post is None:
+                    hit.post = posts.get(hit.post_id)
         return Results(
             query=query,
             hits=[h for h in hits if h.post],

@@ -2,19 +2,20 @@
 
 Title is weight A, excerpt and category/tag names B, body C. Queries are compiled clause by
 clause into ``websearch_to_tsquery`` (words and phrases) and ``to_tsquery`` (prefixes, whose
-only input is a quoted run of letters and digits), ranked by ``ts_rank_cd`` over a smaller
-vector of the title, excerpt and the opening of the body (migration 0003), and highlighted
-by ``ts_headline``. Exact phrases are narrowed through an index of adjacent word pairs
-(migration 0004). The text search configuration ``clarion_search`` is English stemming
+only input is a quoted run of letters and digits), ranked in tiers read from GIN indexes:
+the title's own (migration 0002) and that of a smaller vector of the title, excerpt, names
+and the opening of the body (migrations 0003 and 0006); highlighted by ``ts_headline`` on
+the text around the first match. Exact phrases are narrowed through an index of adjacent
+word pairs (migration 0004). The text search configuration ``clarion_search`` is English stemming
 with accents folded by ``unaccent`` (created by migration 0002 when the extension exists).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import reduce
+from functools import cache, reduce
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import Subquery
 
@@ -28,8 +29,16 @@ from .base import BaseSearchBackend, hits_in_rank_order, live_where
 CONFIG = "clarion_search"
 TABLE = "search_searchdocument"
 # Past this share of all posts matching, the newest matches are found by walking the posts
-# from the newest and testing each, rather than from the GIN index (_newest_matches).
+# from the newest and testing each, rather than from the GIN index (_search).
 DENSE = 0.5
+# The tiers come from the title and rank vector GIN indexes, unless reading each match's
+# rank vector is expected to cost less: a bitmap's rows are visited in about 3 us each (a
+# word in most openings has 70,000), a rank vector read and tested twice in about 6 us.
+BITMAP_ROW_US, VECTOR_ROW_US = 3.0, 6.0
+PARALLEL = "max_parallel_workers_per_gather"
+# The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this
+# (_page_statement).
+NARROW_RANGE = 20_000
 
 
 def title_vector() -> SearchVector:
@@ -69,17 +78,21 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _term(term: Term, weight: str = "") -> SearchQuery:
+def _term_text(term: Term, weight: str = "") -> tuple[str, str]:
+    """How a term is asked: ("raw" or "websearch", the text given to it)."""
     if term.prefix or weight:
         lexemes = [_lexeme(w) + (f":{weight}" if weight else "") for w in term.words[:-1]]
         suffix = ("*" if term.prefix else "") + weight
         lexemes.append(_lexeme(term.words[-1]) + (f":{suffix}" if suffix else ""))
-        return SearchQuery(" <-> ".join(lexemes), search_type="raw", config=CONFIG)
+        return "raw", " <-> ".join(lexemes)
     text = " ".join(term.words)
     # Quoted, websearch_to_tsquery reads several words as a phrase; it never raises.
-    return SearchQuery(
-        f'"{text}"' if term.is_phrase else text, search_type="websearch", config=CONFIG
-    )
+    return "websearch", f'"{text}"' if term.is_phrase else text
+
+
+def _term(term: Term, weight: str = "") -> SearchQuery:
+    search_type, text = _term_text(term, weight)
+    return SearchQuery(text, search_type=search_type, config=CONFIG)
 
 
 def _clause(clause: Clause, weight: str = "") -> SearchQuery:
@@ -114,6 +127,272 @@ def tsquery(query: Query, weight: str = "") -> SearchQuery:
     return compiled
 
 
+# The statements written as SQL build their tsqueries here, as the ORM would compile
+# tsquery() (the same SQL), without its cost per search (about 0.1 ms an expression).
+_FUNCTIONS = {"raw": "to_tsquery", "websearch": "websearch_to_tsquery"}
+SQL = tuple[str, list]
+
+
+def _term_sql(term: Term, weight: str = "") -> SQL:
+    search_type, text = _term_text(term, weight)
+    return f"{_FUNCTIONS[search_type]}('{CONFIG}'::regconfig, %s)", [text]
+
+
+def _combined(parts: list[SQL], operator: str) -> SQL:
+    return reduce(lambda a, b: (f"({a[0]} {operator} {b[0]})", a[1] + b[1]), parts)
+
+
+def tsquery_sql(query: Query) -> SQL:
+    """SQL and parameters of ``tsquery(query)``."""
+    sql, params = _combined(
+        [_combined([_term_sql(t) for t in c.terms], "||") for c in query.positive], "&&"
+    )
+    for clause in query.negative:
+        negated, more = _combined([_term_sql(t) for t in clause.terms], "||")
+        sql, params = f"({sql} && !!({negated}))", params + more
+    return sql, params
+
+
+def _words(term: Term) -> list[Term]:
+    last = len(term.words) - 1
+    return [Term((w,), prefix=term.prefix and i == last) for i, w in enumerate(term.words)]
+
+
+def tier_tsquery_sql(query: Query, weight: str = "") -> SQL:
+    """What must match, for the tiers: the query without its exclusions, and a phrase as its
+    words in any order. A phrase's order is checked against the text, which GIN indexes
+    cannot do without reading each vector; every hit already holds the phrase somewhere.
+    With ``weight`` "A", in the title part of a rank vector."""
+    return _combined(
+        [
+            _combined(
+                [_combined([_term_sql(w, weight) for w in _words(t)], "&&") for t in c.terms],
+                "||",
+            )
+            for c in query.positive
+        ],
+        "&&",
+    )
+
+
+def body_words_tsquery_sql(query: Query) -> SQL:
+    """Any of the words looked for, in the body (weight C): whether a snippet of the body
+    can mark anything. A weighted query is answered from the stored vector, not the text."""
+    words = [w for c in query.positive for t in c.terms for w in _words(t)]
+    return _combined([_term_sql(w, "C") for w in words], "||")
+
+
+# Ranking is in tiers (docs/search.md, "Ranking on PostgreSQL"): the query's words in the
+# title; else in the title, excerpt, category and tag names or the first RANK_BODY_CHARS of
+# the body (rank_vector, under the index of migration 0006); else deeper in the body. Newest
+# first within a tier.
+TIER_TITLE, TIER_OPENING, TIER_BODY = 2, 1, 0
+# The columns of the posts the results page needs (Post.from_db defers the rest).
+POST_FIELDS = ("title", "slug", "status", "published_at", "author_id")
+# A snippet is highlighted from this many characters of the body around the first word that
+# looks like a match, instead of from the whole body: ts_headline parses every character it
+# is given (0.4 ms for an average post, 3 ms for a long one). When that finds nothing to
+# mark (the word was spelt otherwise, or the look-alike was not a match) the whole body is
+# used, as before.
+SNIPPET_BEFORE, SNIPPET_CHARS = 120, 480
+_HEADLINE_MARKS = {"StartSel": MARK_START, "StopSel": MARK_END}
+TITLE_HEADLINE = (*_HEADLINE_MARKS.items(), ("HighlightAll", True))
+BODY_HEADLINE = (
+    *_HEADLINE_MARKS.items(),
+    ("MaxWords", 35),
+    ("MinWords", 15),
+    ("MaxFragments", 2),
+    ("FragmentDelimiter", " … "),
+)
+
+
+@cache
+def _headline_options(options: tuple) -> str:
+    return ", ".join(connection.ops.compose_sql(f"{name}=%s", [value]) for name, value in options)
+
+
+@cache
+def _title_vector_sql() -> str:
+    sql, params = _compile(title_vector())
+    return sql % tuple(connection.ops.compose_sql("%s", [p]) for p in params)
+
+
+def _page_statement(
+    query: Query,
+    q_sql: str,
+    q_params: list,
+    ids: list[int],
+    *,
+    count: bool,
+    by_row: bool,
+    now,
+    limit,
+    offset,
+):
+    """SQL and parameters of one page of hits among the window's ``ids``: rows of (id,
+    tier, total, marked title, marked snippet, marked excerpt, excerpt, *POST_FIELDS), in
+    their order; ``total`` is None unless ``count``.
+
+    The tiers are two bitmap scans over the window's range of ids. The window's posts are
+    then read tier by tier, best first, until the page is full (their dates order each
+    tier); with ``count``, every one of them is checked, to count the live ones. Only the
+    page's rows are read in full, for their highlights. Run with plain index scans off:
+    the planner would otherwise walk the window's range of ids and test each vector.
+    """
+    sql, params = [], []
+
+    def add(text: str, *values) -> None:
+        sql.append(text)
+        params.extend(values)
+
+    def headline(text: str, options: tuple) -> None:
+        add(f"ts_headline('{CONFIG}', {text}, {q_sql}, %s)", *q_params, _headline_options(options))
+
+    where, live_params = live_where(now)
+    tier_sql, tier_params = tier_tsquery_sql(query)
+    title_sql = _title_vector_sql()
+    body_sql, body_params = body_words_tsquery_sql(query)
+    # The ids as one array literal: psycopg adapts a list of 1,000 ints in about 1 ms.
+    array = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+    # The tiers' bitmaps are cut to the window's range of ids when it is narrow. Its bound
+    # is a subquery's value: given as a number, the planner sees how few ids it leaves and
+    # tests each one's title or vector instead of asking the index (7.5 and 3.5 us each).
+    # A wide range is not worth its own bitmap (the primary key's: 7 ms for all ids).
+    within, bound = "", []
+    if max(ids) - min(ids) < NARROW_RANGE:
+        within, bound = " AND post_id >= (SELECT %s::bigint)", [min(ids)]
+    if by_row:
+        # Each of the window's rank vectors tested for the title's words (weight A) and
+        # for its own. A function call, which no index answers.
+        title_a, title_a_params = tier_tsquery_sql(query, "A")
+        add(
+            "WITH tested AS MATERIALIZED (SELECT post_id,"
+            f" ts_match_vq(rank_vector, {title_a}) AS titled,"
+            f" ts_match_vq(rank_vector, {tier_sql}) AS opening FROM {TABLE}"
+            " WHERE post_id = ANY(%s::bigint[]))",
+            *title_a_params,
+            *tier_params,
+            array,
+        )
+        add(", titled AS (SELECT post_id FROM tested WHERE titled)")
+        add(", opening AS (SELECT post_id FROM tested WHERE opening)")
+    else:
+        add(f"WITH titled AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE {title_sql}")
+        add(f" @@ {tier_sql}{within})", *tier_params, *bound)
+        add(f", opening AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE rank_vector")
+        add(f" @@ {tier_sql}{within})", *tier_params, *bound)
+    # Sorted by tier, the posts are joined one by one and an incremental sort orders each
+    # tier by date: the limit stops the reading once the page is full.
+    add(
+        ", ranked AS MATERIALIZED (SELECT candidate.id, candidate.tier, posts_post.published_at"
+        " FROM (SELECT id, CASE"
+        f" WHEN id IN (SELECT post_id FROM titled) THEN {TIER_TITLE}"
+        f" WHEN id IN (SELECT post_id FROM opening) THEN {TIER_OPENING}"
+        f" ELSE {TIER_BODY} END AS tier FROM unnest(%s::bigint[]) AS id"
+        " ORDER BY tier DESC OFFSET 0) AS candidate"
+        f" JOIN posts_post ON posts_post.id = candidate.id AND {where}"
+        " ORDER BY candidate.tier DESC, posts_post.published_at DESC, candidate.id DESC"
+        " LIMIT %s OFFSET %s)",
+        array,
+        *live_params,
+        limit,
+        offset,
+    )
+    # The page's rows, each read once: where the body's first word that looks like one of
+    # the query's lexemes is (a stem is the start of most of its words; English stemming
+    # turns some final y into i, "sheni"), the text around it from the start of a word to
+    # the end of the last whole one, and its highlight. Each step is a materialised CTE,
+    # or the planner would copy the expressions into every use.
+    add(
+        ", hits AS MATERIALIZED (SELECT ranked.*, d.title, d.excerpt, d.body, d.search_vector,"
+        " coalesce(regexp_instr(d.body, (SELECT '\\m(' || string_agg(regexp_replace("
+        "regexp_replace(lexeme, '([^[:alnum:]])', '\\\\\\1', 'g'), 'i$', '[iy]'), '|') || ')'"
+        f" FROM unnest(tsvector_to_array(to_tsvector('{CONFIG}', %s))) AS lexeme),"
+        f" 1, 1, 0, 'i'), 0) AS at FROM ranked JOIN {TABLE} d ON d.post_id = ranked.id)",
+        " ".join(query.words),
+    )
+    add(
+        ", chunks AS MATERIALIZED (SELECT id, at, CASE WHEN at > 0 THEN substr(body,"
+        f" greatest(1, at - {SNIPPET_BEFORE}), {SNIPPET_CHARS}) END AS text FROM hits)"
+    )
+    add(", near AS MATERIALIZED (SELECT id, CASE WHEN text IS NOT NULL THEN ")
+    headline(
+        f"regexp_replace(CASE WHEN at > {SNIPPET_BEFORE + 1}"
+        " THEN regexp_replace(text, '^\\S*\\s+', '') ELSE text END,"
+        f" CASE WHEN length(text) = {SNIPPET_CHARS} THEN '\\s+\\S*$' ELSE '$^' END, '')",
+        BODY_HEADLINE,
+    )
+    add(" END AS headline FROM chunks)")
+    # The whole body when the text around the look-alike marks nothing but the body holds
+    # a word looked for (asked of the stored vector: the body is weight C).
+    add(
+        ", snippets AS MATERIALIZED (SELECT hits.id, CASE WHEN strpos(near.headline, %s) > 0"
+        " THEN near.headline",
+        MARK_START,
+    )
+    add(f" WHEN hits.search_vector @@ {body_sql} THEN ", *body_params)
+    headline("hits.body", BODY_HEADLINE)
+    add(" END AS headline FROM hits JOIN near ON near.id = hits.id)")
+    add(" SELECT hits.id, hits.tier, ")
+    if count:
+        add(
+            "(SELECT count(*) FROM posts_post"
+            f" WHERE posts_post.id = ANY(%s::bigint[]) AND {where}), ",
+            array,
+            *live_params,
+        )
+    else:
+        add("NULL, ")
+    headline("hits.title", TITLE_HEADLINE)
+    # The excerpt's highlight is only shown when the body's marks nothing.
+    add(
+        ", snippets.headline, CASE WHEN strpos(snippets.headline, %s) > 0 THEN NULL ELSE ",
+        MARK_START,
+    )
+    headline("hits.excerpt", TITLE_HEADLINE)
+    add(" END, hits.excerpt, " + ", ".join(f"p.{name}" for name in POST_FIELDS))
+    add(" FROM hits JOIN snippets ON snippets.id = hits.id JOIN posts_post p ON p.id = hits.id")
+    add(" ORDER BY hits.tier DESC, hits.published_at DESC, hits.id DESC")
+    return "".join(sql), params
+
+
+PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+
+
+def _plan_window(
+    cursor, estimate: float, dense: float = DENSE
+) -> tuple[float, float, dict[str, str]]:
+    """Tell the planner how to find the newest matches, for the rest of the transaction;
+    return the share of all documents the planner's ``estimate`` of the matches is, how
+    many documents there are, and the settings as they were.
+
+    Past DENSE, the walk back (plain index scans, no bitmaps); else bitmaps, and no plain
+    index scans. Never a sequential scan, nor parallel workers: starting them costs more
+    than these statements take.
+    """
+    cursor.execute(
+        "SELECT share, documents, "
+        + ", ".join(f"current_setting('{name}')" for name in (*PLANNER, PARALLEL))
+        + ", set_config('enable_seqscan', 'off', true)"
+        ", set_config('enable_indexscan', CASE WHEN share > %s THEN 'on' ELSE 'off' END, true)"
+        ", set_config('enable_bitmapscan', CASE WHEN share > %s THEN 'off' ELSE 'on' END, true)"
+        f", set_config('{PARALLEL}', '0', true)"
+        " FROM (SELECT %s::float8 / greatest(1, reltuples) AS share,"
+        " greatest(1, reltuples) AS documents FROM pg_class WHERE oid = %s::regclass) AS plan",
+        [dense, dense, estimate, TABLE],
+    )
+    row = cursor.fetchone()
+    return row[0], row[1], dict(zip((*PLANNER, PARALLEL), row[2:6], strict=True))
+
+
+def _by_row(ids: list[int], in_tiers: float, documents: float) -> bool:
+    """Whether reading the window's rank vectors costs less than the tiers' bitmaps, whose
+    rows are cut to the window's range of ids when it is narrow (_page_statement)."""
+    if max(ids) - min(ids) < NARROW_RANGE:
+        in_tiers *= (max(ids) - min(ids)) / documents
+    return len(ids) * VECTOR_ROW_US < in_tiers * BITMAP_ROW_US
+
+
 class PostgresSearchBackend(BaseSearchBackend):
     name = "postgresql"
 
@@ -132,51 +411,26 @@ class PostgresSearchBackend(BaseSearchBackend):
         # post's vector instead of asking the GIN index (seconds instead of milliseconds).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")
+        self.clean_pending_lists()
+
+    def clean_pending_lists(self) -> int:
+        """Merge the GIN indexes' pending lists into the indexes; return the pages merged.
+
+        A GIN index takes new entries into a pending list (up to 4 MB), which every search
+        reads in full until autovacuum or this merges it: after a rebuild, 300 pages or so
+        of the main index's, 0.5 ms of each search.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(gin_clean_pending_list(i.indexrelid)), 0) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+                " WHERE i.indrelid = %s::regclass AND am.amname = 'gin'",
+                [TABLE],
+            )
+            return int(cursor.fetchone()[0])
 
     def _matches(self, query: Query, now: datetime):
         return Post.objects.live(now).filter(search_document__search_vector=tsquery(query))
-
-    def _newest_matches(self, query: Query, q_sql: str, q_params: list) -> list[int]:
-        """Ids of the newest ``rank_window + 1`` documents matching, newest first.
-
-        The planner does not know that testing a match reads the post's whole vector, so it
-        is told which way to go. A word in most posts: walk the primary key backwards and
-        test each post (about 1,100 posts for 1,000 matches). Anything rarer: take the
-        matches from the GIN index's bitmap, which reads no vector (walking back to the
-        1,000th match of a word in 4% of 100,000 posts tested 24,000 vectors, 0.2 s). An
-        exact phrase is first narrowed to the posts holding its pairs of adjacent words,
-        through the pairs' own index (migration 0004); only those posts' vectors are read.
-        """
-        match, params = f"search_vector @@ {q_sql}", list(q_params)
-        pairs = self._phrase_pairs(query)
-        if pairs:
-            # The pairs' index alone chooses the candidates, newest first, and each is then
-            # tested until enough match. Both conditions in one scan would recompute
-            # clarion_bigrams() for every candidate: the phrase makes the scan recheck.
-            select = (
-                f"SELECT post_id FROM (SELECT post_id, search_vector FROM {TABLE}"
-                " WHERE clarion_bigrams(search_vector) @@ %s::tsquery"
-                " ORDER BY post_id DESC OFFSET 0) AS candidate"
-                f" WHERE {match}"
-            )
-            params = [pairs, *params]
-        else:
-            select = f"SELECT post_id FROM {TABLE} WHERE {match}"
-        with transaction.atomic(), connection.cursor() as cursor:
-            off = ["enable_seqscan", "enable_indexscan"]
-            if not pairs:
-                cursor.execute(f"EXPLAIN (FORMAT JSON) {select}", params)
-                estimate = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [TABLE])
-                if estimate > DENSE * max(1.0, cursor.fetchone()[0]):
-                    off = ["enable_seqscan", "enable_bitmapscan"]
-            previous = _set_planner(cursor, {name: "off" for name in off})
-            cursor.execute(
-                f"{select} ORDER BY post_id DESC LIMIT %s", [*params, self.rank_window + 1]
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            _set_planner(cursor, previous)
-        return ids
 
     def _phrase_pairs(self, query: Query) -> str:
         """A tsquery of the pairs of adjacent lexemes every match must hold, as
@@ -200,62 +454,102 @@ class PostgresSearchBackend(BaseSearchBackend):
             pairs = sorted(row[0] for row in cursor.fetchall())
         return " & ".join(_lexeme(pair) for pair in pairs)
 
-    def _ranked(self, query: Query, *, now: datetime, offset: int, limit: int) -> list:
-        """Rows of (post id, score, total) for one page of live matches, best first.
+    def _window_select(self, match: str, params: list, pairs: str) -> tuple[str, list]:
+        """A SELECT of the ids of the documents matching, and its parameters.
 
-        Ranking reads each match's vector, so only the newest ``rank_window`` matches (by
-        id) are ranked, by ``rank_vector`` (the opening of each post: migration 0003), and
-        past the window the total is ``rank_window + 1``, "more than the window": counting
-        90,000 matches took 1.7 s.
+        An exact phrase is first narrowed to the posts holding its pairs of adjacent words,
+        through the pairs' own index (migration 0004); only those posts' vectors are read.
         """
-        q_sql, q_params = _compile(tsquery(query))
-        ids = self._newest_matches(query, q_sql, q_params)
-        windowed = len(ids) > self.rank_window
-        if not ids:
-            return []
-        where, params = live_where(now)
-        sql = (
-            f"SELECT posts_post.id, ts_rank_cd(d.rank_vector, {q_sql}) AS score, count(*) OVER ()"
-            f" FROM posts_post JOIN {TABLE} d ON d.post_id = posts_post.id"
-            # The ids on both sides: with them on the posts alone, the planner hashed the
-            # whole search table (10 ms) to join 1,000 rows.
-            f" WHERE posts_post.id = ANY(%s) AND d.post_id = ANY(%s) AND {where}"
-            " ORDER BY score DESC, posts_post.published_at DESC, posts_post.id DESC"
-            " LIMIT %s OFFSET %s"
+        if not pairs:
+            return f"SELECT post_id FROM {TABLE} WHERE {match}", params
+        # The pairs' index alone chooses the candidates, newest first, and each is then
+        # tested until enough match. Both conditions in one scan would recompute
+        # clarion_bigrams() for every candidate: the phrase makes the scan recheck.
+        select = (
+            f"SELECT post_id FROM (SELECT post_id, search_vector FROM {TABLE}"
+            " WHERE clarion_bigrams(search_vector) @@ %s::tsquery"
+            " ORDER BY post_id DESC OFFSET 0) AS candidate"
+            f" WHERE {match}"
         )
-        with connection.cursor() as cursor:
-            window = ids[: self.rank_window]
-            cursor.execute(sql, [*q_params, window, window, *params, limit, offset])
-            rows = cursor.fetchall()
-        if windowed:
-            rows = [(pk, score, self.rank_window + 1) for pk, score, _ in rows]
-        return rows
+        return select, [pairs, *params]
+
+    def _estimates(self, cursor, match: SQL, tier: SQL) -> tuple[float, float, float]:
+        """How many documents the planner expects to match the query, and to hold the
+        tiers' words in their titles and in their rank vectors, in one round trip."""
+        counts = [
+            f"search_vector @@ {match[0]}",
+            f"{_title_vector_sql()} @@ {tier[0]}",
+            f"rank_vector @@ {tier[0]}",
+        ]
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT "
+            + ", ".join(f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where in counts),
+            [*match[1], *tier[1], *tier[1]],
+        )
+        # One InitPlan per count: an aggregate over the scan whose rows are estimated.
+        plans = [plan["Plans"][0] for plan in cursor.fetchone()[0][0]["Plan"]["Plans"]]
+        return tuple(plan["Plan Rows"] for plan in plans)
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
-        q = tsquery(query)
-        rows = self._ranked(query, now=now, offset=offset, limit=limit)
+        """One page of hits with their posts, and the total.
+
+        Only the newest ``rank_window`` matches (by id) are ranked, and past the window the
+        total is ``rank_window + 1``, "more than the window": counting 90,000 matches took
+        1.7 s. The planner does not know that testing a match reads the post's whole
+        vector, so it is told which way to find them. A word in most posts: walk the
+        primary key backwards and test each post (about 1,100 posts for 1,000 matches), in
+        a statement of its own. Anything rarer: take the matches from the GIN index's
+        bitmap, which reads no vector (walking back to the 1,000th match of a word in 4% of
+        100,000 posts tested 24,000 vectors, 0.2 s), in the same statement as the page.
+        The page is ranked in tiers from bitmaps too (_page_statement), so no statement
+        reads a vector per match.
+        """
+        q_sql, q_params = tsquery_sql(query)
+        match = f"search_vector @@ {q_sql}"
+        pairs = self._phrase_pairs(query)
+        window = self.rank_window
+        # Planner settings are local to the transaction: they end with it, unless it is
+        # inside another one, which then gets them back.
+        restore = connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as cursor:
+            threshold = DENSE if not pairs else 1e9
+            tier = tier_tsquery_sql(query)
+            matches, in_titles, in_openings = self._estimates(cursor, (q_sql, q_params), tier)
+            share, documents, previous = _plan_window(cursor, matches, threshold)
+            dense = share > threshold
+            select, params = self._window_select(match, q_params, pairs)
+            cursor.execute(f"{select} ORDER BY post_id DESC LIMIT %s", [*params, window + 1])
+            ids = [row[0] for row in cursor.fetchall()]
+            rows = []
+            if ids:
+                if dense:
+                    _set_planner(cursor, {"enable_indexscan": "off", "enable_bitmapscan": "on"})
+                sql, sql_params = _page_statement(
+                    query,
+                    q_sql,
+                    q_params,
+                    ids[:window],
+                    count=len(ids) <= window,
+                    by_row=_by_row(ids[:window], in_titles + in_openings, documents),
+                    now=now,
+                    limit=limit,
+                    offset=offset,
+                )
+                cursor.execute(sql, sql_params)
+                rows = cursor.fetchall()
+            if restore:
+                _set_planner(cursor, previous)
         if not rows:
             return [], 0
-        marks = {"start_sel": MARK_START, "stop_sel": MARK_END, "config": CONFIG}
-        headlines = {
-            row[0]: row[1:]
-            for row in SearchDocument.objects.filter(pk__in=[r[0] for r in rows])
-            .annotate(
-                title_hl=SearchHeadline("title", q, highlight_all=True, **marks),
-                body_hl=SearchHeadline(
-                    "body",
-                    q,
-                    max_words=35,
-                    min_words=15,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                    **marks,
-                ),
-                excerpt_hl=SearchHeadline("excerpt", q, highlight_all=True, **marks),
-            )
-            .values_list("pk", "title_hl", "body_hl", "excerpt_hl", "excerpt")
-        }
-        return hits_in_rank_order(rows, headlines), rows[0][2]
+        total = window + 1 if len(ids) > window else rows[0][2]
+        fields = ["id", *POST_FIELDS]
+        hits = hits_in_rank_order(
+            [(row[0], float(row[1]), total) for row in rows],
+            {row[0]: row[3:7] for row in rows},
+        )
+        for hit, row in zip(hits, rows, strict=True):
+            hit.post = Post.from_db(connection.alias, fields, (row[0], *row[7:]))
+        return hits, total
 
     def _count(self, query: Query, *, now: datetime) -> int:
         return self._matches(query, now).count()
