@@ -323,3 +323,11 @@ def test_a_rebuild_leaves_no_pending_entries_in_the_gin_indexes(backend, make_po
     make_post("Tumen", body="Text.")
     backend.rebuild()
     assert backend.clean_pending_lists() == 0
+
+
+def test_a_phrase_snippet_is_cut_from_around_the_phrase_not_its_first_word(backend, make_post):
+    body = "Forced out early. " + FILLER * 40 + "Then came the forced repatriation of many."
+    post = make_post("A letter", body=body)
+    backend.index_posts([post.pk])
+    snippet = backend.search('"forced repatriation"').hits[0].snippet_html
+    assert "<mark>forced</mark> <mark>repatriation</mark> of many" in snippet

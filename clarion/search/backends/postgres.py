@@ -32,9 +32,10 @@ TABLE = "search_searchdocument"
 # from the newest and testing each, rather than from the GIN index (_search).
 DENSE = 0.5
 # The tiers come from the title and rank vector GIN indexes, unless reading each match's
-# rank vector is expected to cost less: a bitmap's rows are visited in about 3 us each (a
-# word in most openings has 70,000), a rank vector read and tested twice in about 6 us.
-BITMAP_ROW_US, VECTOR_ROW_US = 3.0, 6.0
+# rank vector is expected to cost less: an index entry is read in about 0.13 us (a word in
+# most openings has 70,000: 9 ms), a bitmap's row visited in about 1 us, a rank vector read
+# and tested twice in 6 to 15 us (more when it is not in shared buffers).
+INDEX_ENTRY_US, BITMAP_ROW_US, VECTOR_ROW_US = 0.13, 1.0, 8.0
 PARALLEL = "max_parallel_workers_per_gather"
 # The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this
 # (_page_statement).
@@ -195,6 +196,16 @@ POST_FIELDS = ("title", "slug", "status", "published_at", "author_id")
 # mark (the word was spelt otherwise, or the look-alike was not a match) the whole body is
 # used, as before.
 SNIPPET_BEFORE, SNIPPET_CHARS = 120, 480
+# A regular expression finding the first of the terms looked for (an array of their texts):
+# each word as its stem followed by the rest of a word (English stemming turns some final y
+# into i: "sheni"), a phrase's words in order with at most one word (a stop word) between.
+LOCATOR_SQL = (
+    "SELECT '\\m(?:' || string_agg(pattern, '|') || ')' FROM (SELECT (SELECT string_agg("
+    "regexp_replace(regexp_replace(word.lexeme, '([^[:alnum:]])', '\\\\\\1', 'g'), 'i$',"
+    " '[iy]') || '\\w*', '\\W+(?:\\w+\\W+)?' ORDER BY word.positions[1])"
+    f" FROM unnest(to_tsvector('{CONFIG}', term)) AS word) AS pattern"
+    " FROM unnest(%s::text[]) AS term) AS terms"
+)
 _HEADLINE_MARKS = {"StartSel": MARK_START, "StopSel": MARK_END}
 TITLE_HEADLINE = (*_HEADLINE_MARKS.items(), ("HighlightAll", True))
 BODY_HEADLINE = (
@@ -305,11 +316,9 @@ def _page_statement(
     # or the planner would copy the expressions into every use.
     add(
         ", hits AS MATERIALIZED (SELECT ranked.*, d.title, d.excerpt, d.body, d.search_vector,"
-        " coalesce(regexp_instr(d.body, (SELECT '\\m(' || string_agg(regexp_replace("
-        "regexp_replace(lexeme, '([^[:alnum:]])', '\\\\\\1', 'g'), 'i$', '[iy]'), '|') || ')'"
-        f" FROM unnest(tsvector_to_array(to_tsvector('{CONFIG}', %s))) AS lexeme),"
-        f" 1, 1, 0, 'i'), 0) AS at FROM ranked JOIN {TABLE} d ON d.post_id = ranked.id)",
-        " ".join(query.words),
+        f" coalesce(regexp_instr(d.body, ({LOCATOR_SQL}), 1, 1, 0, 'i'), 0) AS at"
+        f" FROM ranked JOIN {TABLE} d ON d.post_id = ranked.id)",
+        [" ".join(t.words) for c in query.positive for t in c.terms],
     )
     add(
         ", chunks AS MATERIALIZED (SELECT id, at, CASE WHEN at > 0 THEN substr(body,"
@@ -386,11 +395,14 @@ def _plan_window(
 
 
 def _by_row(ids: list[int], in_tiers: float, documents: float) -> bool:
-    """Whether reading the window's rank vectors costs less than the tiers' bitmaps, whose
-    rows are cut to the window's range of ids when it is narrow (_page_statement)."""
+    """Whether reading the window's rank vectors costs less than the tiers' bitmaps: every
+    entry of the indexes is read, and the rows visited are cut to the window's range of
+    ids when it is narrow (_page_statement)."""
+    visited = in_tiers
     if max(ids) - min(ids) < NARROW_RANGE:
-        in_tiers *= (max(ids) - min(ids)) / documents
-    return len(ids) * VECTOR_ROW_US < in_tiers * BITMAP_ROW_US
+        visited *= (max(ids) - min(ids)) / documents
+    bitmaps = in_tiers * INDEX_ENTRY_US + visited * BITMAP_ROW_US
+    return len(ids) * VECTOR_ROW_US < bitmaps
 
 
 class PostgresSearchBackend(BaseSearchBackend):
