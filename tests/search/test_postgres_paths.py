@@ -331,3 +331,29 @@ def test_a_phrase_snippet_is_cut_from_around_the_phrase_not_its_first_word(backe
     backend.index_posts([post.pk])
     snippet = backend.search('"forced repatriation"').hits[0].snippet_html
     assert "<mark>forced</mark> <mark>repatriation</mark> of many" in snippet
+
+
+@pytest.mark.parametrize("margin", [1e-9, 1e9], ids=["too-few-then-all", "enough"])
+def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
+    backend, make_post, monkeypatch, margin
+):
+    """With SPAN_FROM 0 every query is first asked among the newest ids; a tiny margin finds
+    too few there and asks again among all, a huge one finds them at once."""
+    monkeypatch.setattr(postgres, "DENSE", 1e9)  # never the walk back
+    monkeypatch.setattr(postgres, "SPAN_FROM", 0.0)
+    monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
+    monkeypatch.setattr(backend, "rank_window", 3)
+    old = make_post(
+        "Tumen", body="Tumen.", published_at=timezone.now() - timezone.timedelta(days=9)
+    )
+    news = [make_post(f"Bulletin {n}", body="News from Tumen.") for n in range(4)]
+    others = [make_post(f"Other {n}", body="Seoul.") for n in range(6)]
+    backend.index_posts([old.pk, *(p.pk for p in news + others)])
+    with CaptureQueriesContext(connection) as queries:
+        page = backend.search("tumen")
+    windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
+    assert "AND post_id >" in windows[0]
+    assert len(windows) == (2 if margin < 1 else 1)
+    assert page.capped and page.total == 3
+    assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
+    assert titles(backend.search("tumen -news")) == ["Tumen"]
