@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,11 +121,10 @@ def check_page(name: str, url: str, title: str) -> int:
     return len(body.encode())
 
 
-class Peer:
+class Peer(ABC):
     """A peer server: set up and started by start(), stopped by stop()."""
 
-    name = ""  # the table's row is "<name> post"
-    folder = ""  # under the run's peers folder
+    name = ""  # the table's row is "<name> post", and its folder under the run's
     port = 0
     path = ""  # the letter's address on the peer
 
@@ -139,11 +139,11 @@ class Peer:
     def check(self) -> int:
         return check_page(self.name, self.url, self.letter.title)
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> None: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
 
 def stop_process(proc, sig, what: str, timeout: float = 30) -> None:
@@ -167,7 +167,7 @@ def start(work: Path) -> list:
     peers = []
     try:
         for cls in (wordpress.WordPress, wagtail.Wagtail):
-            peer = cls(work / cls.folder, letter)
+            peer = cls(work / cls.name, letter)
             peers.append(peer)
             peer.start()
             size = peer.check()

@@ -31,7 +31,6 @@ FILES = HERE / "wagtail_site"
 
 class Wagtail(Peer):
     name = "wagtail"
-    folder = "wagtail"
     port = 8514
 
     def __init__(self, work, letter):

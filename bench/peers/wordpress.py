@@ -131,7 +131,6 @@ def mysql(sql: str) -> str:
 
 class WordPress(Peer):
     name = "wordpress"
-    folder = "wordpress"
     port = 8513
 
     def __init__(self, work, letter):
