@@ -113,30 +113,27 @@ def _local_asctime(created: float) -> str:
 class JsonFormatter(logging.Formatter):
     def line(self, created: float, level: str, name: str, rid: str, message: str) -> str:
         """What ``format`` gives for a record with these fields and no traceback."""
-        data = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-            + f".{int((created - int(created)) * 1000):03d}Z",
-            "level": level,
-            "logger": name,
-            "request_id": rid,
-            "message": message,
-        }
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(_json_fields(created, level, name, rid, message), ensure_ascii=False)
 
     def format(self, record: logging.LogRecord) -> str:
-        data = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", None) or request_id.get(),
-            "message": record.getMessage(),
-        }
+        rid = getattr(record, "request_id", None) or request_id.get()
+        data = _json_fields(record.created, record.levelname, record.name, rid, record.getMessage())
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             data["exception"] = record.exc_text
         return json.dumps(data, ensure_ascii=False)
+
+
+def _json_fields(created: float, level: str, name: str, rid: str, message: str) -> dict:
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        + f".{int((created - int(created)) * 1000):03d}Z",
+        "level": level,
+        "logger": name,
+        "request_id": rid,
+        "message": message,
+    }
 
 
 class BufferedStreamHandler(logging.StreamHandler):
