@@ -357,3 +357,28 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     assert page.capped and page.total == 3
     assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
     assert titles(backend.search("tumen -news")) == ["Tumen"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shenyang",
+        "forced repatriation",
+        '"forced repatriation"',
+        "Shen*",
+        '"forced repatriation" -border',
+        "camps OR prisons -china",
+        '"north-east" labour*',
+        "l'escapée",
+    ],
+)
+def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
+    """The page statement writes its tsquery as SQL (tsquery_sql) to save the ORM's cost;
+    the count and suggestions still use the ORM's (tsquery). Both must ask the same."""
+    query = parse(text)
+    orm_sql, orm_params = postgres._compile(tsquery(query))
+    sql, params = postgres.tsquery_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({orm_sql})::text, ({sql})::text", [*orm_params, *params])
+        from_orm, written = cursor.fetchone()
+    assert written == from_orm
