@@ -250,6 +250,88 @@ def test_exclusions_do_not_change_the_tiers(backend, tiered, monkeypatch, by_row
     ]
 
 
+# Within the title and opening tiers, ts_rank_cd over the rank vectors orders the newest
+# RANK_DEPTH posts; the rest of a tier follows by date.
+
+
+def days_ago(days):
+    return timezone.now() - timezone.timedelta(days=days)
+
+
+@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+def test_within_a_tier_more_and_weightier_occurrences_rank_first(
+    backend, make_post, monkeypatch, by_row
+):
+    route(monkeypatch, by_row)
+    posts = [
+        make_post("Shenyang", body="Text.", excerpt="A note.", published_at=days_ago(1)),
+        make_post(
+            "Shenyang again",
+            body="Shenyang once more, and Shenyang.",
+            excerpt="On Shenyang.",
+            published_at=days_ago(20),
+        ),
+        make_post(
+            "Notes", body="Shenyang, at the start.", excerpt="A note.", published_at=days_ago(2)
+        ),
+        make_post("Summary", body="Text.", excerpt="Held in Shenyang.", published_at=days_ago(30)),
+    ]
+    backend.index_posts([p.pk for p in posts])
+    # The title tier, then the opening tier: an excerpt (weight B) above the body (C).
+    assert titles(backend.search("shenyang")) == ["Shenyang again", "Shenyang", "Summary", "Notes"]
+
+
+@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+def test_within_a_tier_words_close_together_rank_first(backend, make_post, monkeypatch, by_row):
+    route(monkeypatch, by_row)
+    far = make_post("Forced to wait for news of repatriation", body="Text.", excerpt="A note.")
+    near = make_post(
+        "Forced repatriation", body="Text.", excerpt="A note.", published_at=days_ago(10)
+    )
+    backend.index_posts([far.pk, near.pk])
+    assert titles(backend.search("forced repatriation")) == [near.title, far.title]
+    assert titles(backend.search('"forced repatriation"')) == [near.title]
+
+
+@pytest.fixture
+def title_tier(backend, make_post):
+    """Four title matches, the oldest with the most occurrences."""
+    posts = [
+        make_post(f"Shenyang {n}", body="Text.", excerpt="A note.", published_at=days_ago(n))
+        for n in (1, 2, 3)
+    ]
+    posts.append(
+        make_post(
+            "Shenyang, Shenyang",
+            body="Shenyang.",
+            excerpt="Shenyang.",
+            published_at=days_ago(9),
+        )
+    )
+    backend.index_posts([p.pk for p in posts])
+    return posts
+
+
+def test_past_the_rank_depth_a_tier_is_in_date_order(backend, title_tier, monkeypatch):
+    assert titles(backend.search("shenyang"))[0] == "Shenyang, Shenyang"
+    monkeypatch.setattr(postgres, "RANK_DEPTH", 2)
+    # The newest two are ranked (a tie: newest first), then the rest by date.
+    assert titles(backend.search("shenyang")) == [
+        "Shenyang 1",
+        "Shenyang 2",
+        "Shenyang 3",
+        "Shenyang, Shenyang",
+    ]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 50])
+def test_pages_of_one_hit_follow_the_order_of_one_page(backend, title_tier, monkeypatch, depth):
+    monkeypatch.setattr(postgres, "RANK_DEPTH", depth)
+    whole = titles(backend.search("shenyang"))
+    pages = [titles(backend.search("shenyang", offset=n, limit=1)) for n in range(4)]
+    assert [title for page in pages for title in page] == whole
+
+
 def test_a_post_unpublished_since_it_was_indexed_is_neither_listed_nor_counted(backend, tiered):
     Post.objects.filter(title="Shenyang, newer").update(status=Post.Status.DRAFT)
     results = backend.search("shenyang")

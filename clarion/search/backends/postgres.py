@@ -194,6 +194,11 @@ def body_words_tsquery_sql(query: Query) -> SQL:
 # the body (rank_vector, under the index of migration 0006); else deeper in the body. Newest
 # first within a tier.
 TIER_TITLE, TIER_OPENING, TIER_BODY = 2, 1, 0
+# Within the title and opening tiers, the newest this many live posts are ordered by
+# ts_rank_cd over their rank vectors (the tier's words, weights A title, B excerpt and
+# names, C opening: more and closer occurrences first), the rest of the tier by date. The
+# bound keeps the vectors read per page to this many (about 10 us each).
+RANK_DEPTH = 50
 # The columns of the posts the results page needs (Post.from_db defers the rest).
 POST_FIELDS = ("title", "slug", "status", "published_at", "author_id")
 # A snippet is highlighted from this many characters of the body around the first word that
@@ -299,9 +304,11 @@ def _page_statement(
         add(f", opening AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE rank_vector")
         add(f" @@ {tier_sql}{within})", *tier_params, *bound)
     # Sorted by tier, the posts are joined one by one and an incremental sort orders each
-    # tier by date: the limit stops the reading once the page is full.
+    # tier by date: the limit stops the reading once the page is full. The newest
+    # RANK_DEPTH live posts of the title and opening tiers are then ordered by ts_rank_cd,
+    # a block that may reach RANK_DEPTH rows past the page's end, so that many more are read.
     add(
-        ", ranked AS MATERIALIZED (SELECT candidate.id, candidate.tier, posts_post.published_at"
+        ", dated AS MATERIALIZED (SELECT candidate.id, candidate.tier, posts_post.published_at"
         " FROM (SELECT id, CASE"
         f" WHEN id IN (SELECT post_id FROM titled) THEN {TIER_TITLE}"
         f" WHEN id IN (SELECT post_id FROM opening) THEN {TIER_OPENING}"
@@ -309,9 +316,23 @@ def _page_statement(
         " ORDER BY tier DESC OFFSET 0) AS candidate"
         f" JOIN posts_post ON posts_post.id = candidate.id AND {where}"
         " ORDER BY candidate.tier DESC, posts_post.published_at DESC, candidate.id DESC"
-        " LIMIT %s OFFSET %s)",
+        " LIMIT %s)",
         array,
         *live_params,
+        offset + limit + RANK_DEPTH,
+    )
+    add(
+        ", numbered AS MATERIALIZED (SELECT dated.*, row_number() OVER (PARTITION BY tier"
+        " ORDER BY published_at DESC, id DESC) AS newest FROM dated)"
+    )
+    add(
+        ", ranked AS MATERIALIZED (SELECT numbered.id, numbered.tier, numbered.published_at,"
+        f" CASE WHEN numbered.tier > {TIER_BODY} AND numbered.newest <= {RANK_DEPTH}"
+        f" THEN ts_rank_cd(d.rank_vector, {tier_sql}) END AS score FROM numbered"
+        f" JOIN {TABLE} d ON d.post_id = numbered.id"
+        " ORDER BY numbered.tier DESC, score DESC NULLS LAST, numbered.published_at DESC,"
+        " numbered.id DESC LIMIT %s OFFSET %s)",
+        *tier_params,
         limit,
         offset,
     )
@@ -367,7 +388,9 @@ def _page_statement(
     headline("hits.excerpt", TITLE_HEADLINE)
     add(" END, hits.excerpt, " + ", ".join(f"p.{name}" for name in POST_FIELDS))
     add(" FROM hits JOIN snippets ON snippets.id = hits.id JOIN posts_post p ON p.id = hits.id")
-    add(" ORDER BY hits.tier DESC, hits.published_at DESC, hits.id DESC")
+    add(
+        " ORDER BY hits.tier DESC, hits.score DESC NULLS LAST, hits.published_at DESC, hits.id DESC"
+    )
     return "".join(sql), params
 
 
