@@ -75,7 +75,22 @@ MIDDLEWARE = [
 ROOT_URLCONF = "clarion.urls"
 WSGI_APPLICATION = "clarion.wsgi.application"
 
+# Readers' pages are Jinja2 (clarion/theme/jinja2/, clarion/theme/environment.py says why);
+# the admin, the editor and emails are Django templates. Jinja2 is asked first.
 TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "clarion.theme.environment.environment",
+            "context_processors": [
+                "clarion.posts.context_processors.site",
+                "csp.context_processors.nonce",
+                "clarion.lib.pagecache.csrf_sentinel",
+            ],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],

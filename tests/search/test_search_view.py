@@ -46,9 +46,9 @@ def test_it_shows_the_query_back_escaped(client, letter_and_neighbours):
     response = client.get("/search/", {"q": '<script>alert("x")</script> Shenyang'})
     html = response.content.decode()
     assert "<script>alert" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Shenyang" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Shenyang" in html
     # Both search boxes (page and sidebar) keep what was typed.
-    assert html.count('value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Shenyang"') == 2
+    assert html.count('value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Shenyang"') == 2
 
 
 def test_it_has_a_helpful_empty_state(client, letter_and_neighbours):
