@@ -7,6 +7,7 @@ from rich.table import Table
 
 from clarion.importers.load import KINDS, OUTCOMES, ImportFailed, import_wordpress
 from clarion.importers.wordpress import WXRError
+from clarion.ops.jobs import refresh_planner_statistics
 
 
 class Command(BaseCommand):
@@ -61,6 +62,10 @@ class Command(BaseCommand):
             raise CommandError(f"{export}: {exc}. Nothing was imported.") from None
         except ImportFailed as exc:
             raise CommandError(f"{export}: {exc}. Nothing was imported.") from None
+        if not dry_run:
+            # A site that grew by thousands of posts at once: without fresh statistics
+            # SQLite sorts every post for the home page until the worker's hourly refresh.
+            refresh_planner_statistics(force=True)
         self.print_summary(console, summary)
 
     def print_summary(self, console, summary):
