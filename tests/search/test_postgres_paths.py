@@ -113,11 +113,12 @@ def test_phrases_find_the_same_posts_through_the_pairs_index(backend, phrase_pos
 
 def test_a_phrase_asks_the_pairs_index_for_its_adjacent_words(backend, phrase_posts):
     assert backend._phrase_pairs(parse('"faced forced repatriation"')) == (
-        "'face forc' & 'forc repatri'"
+        "'face forc' & 'forc repatri'",
+        False,
     )
-    assert backend._phrase_pairs(parse('"prison and labour"')) == ""
-    assert backend._phrase_pairs(parse('"forced repatriation" OR camps')) == ""
-    assert backend._phrase_pairs(parse("forced repatriation")) == ""
+    assert backend._phrase_pairs(parse('"prison and labour"')) == ("", False)
+    assert backend._phrase_pairs(parse('"forced repatriation" OR camps')) == ("", False)
+    assert backend._phrase_pairs(parse("forced repatriation")) == ("", False)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
@@ -127,6 +128,28 @@ def test_a_phrase_asks_the_pairs_index_for_its_adjacent_words(backend, phrase_po
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_doc_bigram_gin" in plan
+
+
+@pytest.mark.parametrize(
+    "text, exact",
+    [
+        ('"forced repatriation"', True),
+        ('"Forced Repatriations"', True),
+        ('"long long"', True),
+        ('"repatriation forced"', True),
+        ('"forced repatriation" border', False),
+        ('"forced repatriation" -border', False),
+        ('"escapee faced forced"', False),
+        ('"north-east"', True),  # read as the words north east
+        ('"forced the repatriation"', False),  # a stop word between
+    ],
+)
+def test_a_phrase_of_two_words_alone_is_answered_by_its_pair(backend, phrase_posts, text, exact):
+    """Its one pair stands for the phrase: the window is read from the pairs' index alone,
+    and finds what the vectors would."""
+    assert backend._phrase_pairs(parse(text))[1] is exact
+    plain = SearchDocument.objects.filter(search_vector=tsquery(parse(text)))
+    assert set(titles(backend.search(text))) == set(plain.values_list("title", flat=True))
 
 
 @pytest.mark.parametrize("dense", [0.0, 1.0], ids=["walk-back", "bitmap"])
@@ -199,16 +222,24 @@ def tiered(backend, make_post):
     return posts
 
 
-def route(monkeypatch, by_row: bool):
-    """Force the tiers through the window's rank vectors (True) or the GIN bitmaps."""
-    monkeypatch.setattr(postgres, "VECTOR_ROW_US", 0.0 if by_row else 1e9)
+def route(monkeypatch, walk: tuple[bool, bool]):
+    """Force the title and opening tiers through each post's rank vector (True) or their
+    GIN indexes' bitmaps (False)."""
+    monkeypatch.setattr(postgres, "_walks", lambda *args: walk)
 
 
-@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+ROUTES = pytest.mark.parametrize(
+    "walk",
+    [(False, False), (True, True), (False, True), (True, False)],
+    ids=["bitmaps", "rank-vectors", "title-bitmap", "opening-bitmap"],
+)
+
+
+@ROUTES
 def test_tiers_rank_title_then_opening_then_the_rest_newest_first(
-    backend, tiered, monkeypatch, by_row
+    backend, tiered, monkeypatch, walk
 ):
-    route(monkeypatch, by_row)
+    route(monkeypatch, walk)
     results = backend.search("shenyang")
     assert titles(results) == [
         "Shenyang, newer",
@@ -223,11 +254,11 @@ def test_tiers_rank_title_then_opening_then_the_rest_newest_first(
     assert results.total == 7
 
 
-@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+@ROUTES
 def test_a_phrase_is_tiered_by_its_words_and_found_by_its_order(
-    backend, make_post, monkeypatch, by_row
+    backend, make_post, monkeypatch, walk
 ):
-    route(monkeypatch, by_row)
+    route(monkeypatch, walk)
     words = make_post("Repatriation was forced", body="The forced repatriation of escapees.")
     other = make_post("Weekly notes", body=FILLER * 20 + "Talk of forced repatriation.")
     backend.index_posts([words.pk, other.pk])
@@ -238,9 +269,9 @@ def test_a_phrase_is_tiered_by_its_words_and_found_by_its_order(
     assert titles(backend.search('"repatriation forced"')) == []
 
 
-@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
-def test_exclusions_do_not_change_the_tiers(backend, tiered, monkeypatch, by_row):
-    route(monkeypatch, by_row)
+@ROUTES
+def test_exclusions_do_not_change_the_tiers(backend, tiered, monkeypatch, walk):
+    route(monkeypatch, walk)
     assert titles(backend.search("shenyang -older")) == [
         "Shenyang, newer",
         "Opening",
@@ -258,11 +289,11 @@ def days_ago(days):
     return timezone.now() - timezone.timedelta(days=days)
 
 
-@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
+@ROUTES
 def test_within_a_tier_more_and_weightier_occurrences_rank_first(
-    backend, make_post, monkeypatch, by_row
+    backend, make_post, monkeypatch, walk
 ):
-    route(monkeypatch, by_row)
+    route(monkeypatch, walk)
     posts = [
         make_post("Shenyang", body="Text.", excerpt="A note.", published_at=days_ago(1)),
         make_post(
@@ -281,9 +312,9 @@ def test_within_a_tier_more_and_weightier_occurrences_rank_first(
     assert titles(backend.search("shenyang")) == ["Shenyang again", "Shenyang", "Summary", "Notes"]
 
 
-@pytest.mark.parametrize("by_row", [False, True], ids=["bitmaps", "rank-vectors"])
-def test_within_a_tier_words_close_together_rank_first(backend, make_post, monkeypatch, by_row):
-    route(monkeypatch, by_row)
+@ROUTES
+def test_within_a_tier_words_close_together_rank_first(backend, make_post, monkeypatch, walk):
+    route(monkeypatch, walk)
     far = make_post("Forced to wait for news of repatriation", body="Text.", excerpt="A note.")
     near = make_post(
         "Forced repatriation", body="Text.", excerpt="A note.", published_at=days_ago(10)
@@ -464,3 +495,21 @@ def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
         cursor.execute(f"SELECT ({orm_sql})::text, ({sql})::text", [*orm_params, *params])
         from_orm, written = cursor.fetchone()
     assert written == from_orm
+
+
+def test_a_tier_in_most_matches_is_walked_and_a_rare_one_read_from_its_index():
+    window = list(range(100_000, 99_000, -1))
+    # A word in 60% of the posts, in 1% of their titles and two thirds of their openings.
+    walks = postgres._walks(window, 60_000, 600, 40_000, 97_000, 60)
+    assert walks == (False, True)
+    # A rare word: both tiers from their bitmaps.
+    assert postgres._walks(window, 1_200, 20, 300, 97_000, 60) == (False, False)
+
+
+def test_a_phrase_only_in_the_title_shows_the_excerpt(backend, make_post):
+    body = FILLER * 40 + "They were forced out. " + FILLER * 2 + "Repatriation came next. "
+    post = make_post("Forced repatriation", body=body, excerpt="A short summary.")
+    backend.index_posts([post.pk])
+    hit = backend.search('"forced repatriation"').hits[0]
+    assert hit.title_html == "<mark>Forced</mark> <mark>repatriation</mark>"
+    assert hit.snippet_html == "A short summary."

@@ -37,6 +37,9 @@ DENSE = 0.5
 # most openings has 70,000: 9 ms), a bitmap's row visited in about 1 us, a rank vector read
 # and tested twice in 6 to 15 us (more when it is not in shared buffers).
 INDEX_ENTRY_US, BITMAP_ROW_US, VECTOR_ROW_US = 0.13, 1.0, 8.0
+# A walk through the window reads every one of its posts first, for their dates (about
+# 2 us each: 2 ms for 1,000 whose rows are spread over as many pages).
+LIVE_ROW_US = 2.0
 PARALLEL = "max_parallel_workers_per_gather"
 # Past this share (and below DENSE), the newest matches are asked for among the newest ids
 # where SPAN_MARGIN times the window's matches are expected: the planner then ands the GIN
@@ -183,10 +186,13 @@ def tier_tsquery_sql(query: Query, weight: str = "") -> SQL:
 
 
 def body_words_tsquery_sql(query: Query) -> SQL:
-    """Any of the words looked for, in the body (weight C): whether a snippet of the body
-    can mark anything. A weighted query is answered from the stored vector, not the text."""
-    words = [w for c in query.positive for t in c.terms for w in _words(t)]
-    return _combined([_term_sql(w, "C") for w in words], "||")
+    """Any of the terms looked for, in the body (weight C): whether a snippet of the body
+    can mark anything. A weighted query is answered from the stored vector, not the text.
+    A phrase counts only as a phrase: ts_headline's fragments mark a phrase's words only
+    where they stand together (a phrase of common words found in a title had its whole
+    body highlighted for nothing, 0.6 ms a post)."""
+    terms = [t for c in query.positive for t in c.terms]
+    return _combined([_term_sql(t, "C") for t in terms], "||")
 
 
 # Ranking is in tiers (docs/search.md, "Ranking on PostgreSQL"): the query's words in the
@@ -246,7 +252,7 @@ def _page_statement(
     ids: list[int],
     *,
     count: bool,
-    by_row: bool,
+    walk: tuple[bool, bool],
     now,
     limit,
     offset,
@@ -255,11 +261,14 @@ def _page_statement(
     tier, total, marked title, marked snippet, marked excerpt, excerpt, *POST_FIELDS), in
     their order; ``total`` is None unless ``count``.
 
-    The tiers are two bitmap scans over the window's range of ids. The window's posts are
-    then read tier by tier, best first, until the page is full (their dates order each
-    tier); with ``count``, every one of them is checked, to count the live ones. Only the
-    page's rows are read in full, for their highlights. Run with plain index scans off:
-    the planner would otherwise walk the window's range of ids and test each vector.
+    The posts are read tier by tier, best first, newest first within a tier, until the
+    page and the rest of its ts_rank_cd block are found. A tier ``walk`` says is walked:
+    the window's live posts by date, each tested on its rank vector, stopping when enough
+    are found; else its members come from a bitmap scan of its GIN index over the window's
+    range of ids, and only their posts are read. With ``count``, every post of the window
+    is checked, to count the live ones. Only the page's rows are read in full, for their
+    highlights. Run with plain index scans off: the planner would otherwise walk the
+    window's range of ids and test each vector.
     """
     sql, params = [], []
 
@@ -283,43 +292,83 @@ def _page_statement(
     within, bound = "", []
     if max(ids) - min(ids) < NARROW_RANGE:
         within, bound = " AND post_id >= (SELECT %s::bigint)", [min(ids)]
-    if by_row:
-        # Each of the window's rank vectors tested for the title's words (weight A) and
-        # for its own. A function call, which no index answers.
-        title_a, title_a_params = tier_tsquery_sql(query, "A")
-        add(
-            "WITH tested AS MATERIALIZED (SELECT post_id,"
-            f" ts_match_vq(rank_vector, {title_a}) AS titled,"
-            f" ts_match_vq(rank_vector, {tier_sql}) AS opening FROM {TABLE}"
-            " WHERE post_id = ANY(%s::bigint[]))",
-            *title_a_params,
-            *tier_params,
-            array,
-        )
-        add(", titled AS (SELECT post_id FROM tested WHERE titled)")
-        add(", opening AS (SELECT post_id FROM tested WHERE opening)")
-    else:
-        add(f"WITH titled AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE {title_sql}")
-        add(f" @@ {tier_sql}{within})", *tier_params, *bound)
-        add(f", opening AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE rank_vector")
-        add(f" @@ {tier_sql}{within})", *tier_params, *bound)
-    # Sorted by tier, the posts are joined one by one and an incremental sort orders each
-    # tier by date: the limit stops the reading once the page is full. The newest
-    # RANK_DEPTH live posts of the title and opening tiers are then ordered by ts_rank_cd,
-    # a block that may reach RANK_DEPTH rows past the page's end, so that many more are read.
+    # The window's live posts, read only by the branches below that walk the whole window
+    # (and the count): a CTE is computed when first read.
     add(
-        ", dated AS MATERIALIZED (SELECT candidate.id, candidate.tier, posts_post.published_at"
-        " FROM (SELECT id, CASE"
-        f" WHEN id IN (SELECT post_id FROM titled) THEN {TIER_TITLE}"
-        f" WHEN id IN (SELECT post_id FROM opening) THEN {TIER_OPENING}"
-        f" ELSE {TIER_BODY} END AS tier FROM unnest(%s::bigint[]) AS id"
-        " ORDER BY tier DESC OFFSET 0) AS candidate"
-        f" JOIN posts_post ON posts_post.id = candidate.id AND {where}"
-        " ORDER BY candidate.tier DESC, posts_post.published_at DESC, candidate.id DESC"
-        " LIMIT %s)",
+        "WITH live AS MATERIALIZED (SELECT id, published_at FROM posts_post"
+        f" WHERE id = ANY(%s::bigint[]) AND {where})",
         array,
         *live_params,
-        offset + limit + RANK_DEPTH,
+    )
+    # Each tier's test: from a bitmap of its GIN index (a CTE, computed only if a tier
+    # that needs it is read), or from each post's rank vector as the walk reaches it. The
+    # last item is the walked test's parameters, or the bitmap's CTE.
+    tests = []
+    for walked, weight, name, vector in (
+        (walk[0], "A", "titled", title_sql),
+        (walk[1], "", "opening", "rank_vector"),
+    ):
+        if walked:
+            test_sql, test_params = tier_tsquery_sql(query, weight)
+            tests.append((True, f"ts_match_vq(rank_vector, {test_sql})", test_params))
+        else:
+            add(f", {name} AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE {vector}")
+            add(f" @@ {tier_sql}{within})", *tier_params, *bound)
+            tests.append((False, f"s.id IN (SELECT post_id FROM {name})", name))
+    # Each tier's posts, newest first, are read tier by tier, best first, until enough are
+    # found: the page, and the rest of the block ts_rank_cd orders (RANK_DEPTH). A tier
+    # from a bitmap reads the posts of its members; a walked one goes through the window's
+    # live posts by date and stops as soon as it has enough; a lower tier is not read at all.
+    needed = offset + limit + RANK_DEPTH
+    (title_walked, title_test, title_more), (open_walked, open_test, open_more) = tests
+    branches = []
+    for tier, title_is, opening_is in (
+        (TIER_TITLE, True, None),
+        (TIER_OPENING, False, True),
+        (TIER_BODY, False, False),
+    ):
+        outer, inner, inner_params = [], [], []
+        source, source_params = (
+            "SELECT id, published_at FROM live ORDER BY published_at DESC, id DESC OFFSET 0",
+            [],
+        )
+        for walked, test, more, wanted in (
+            (title_walked, title_test, title_more, title_is),
+            (open_walked, open_test, open_more, opening_is),
+        ):
+            if wanted is None:
+                continue
+            if wanted and not walked:
+                # The members of the tier's bitmap that are in the window, and live.
+                source = (
+                    "SELECT id, published_at FROM posts_post WHERE id IN (SELECT post_id"
+                    f" FROM {more} WHERE post_id = ANY(%s::bigint[])) AND {where}"
+                    " ORDER BY published_at DESC, id DESC OFFSET 0"
+                )
+                source_params = [array, *live_params]
+                continue
+            text = test if wanted else f"NOT {test}"
+            if walked:
+                inner.append(text)
+                inner_params += more
+            else:
+                outer.append(text)
+        if inner:
+            # The rank vector's tests first: the planner keeps the order written.
+            outer.insert(0, f"(SELECT {' AND '.join(inner)} FROM {TABLE} WHERE post_id = s.id)")
+        branches.append(
+            (
+                f"(SELECT s.id, {tier} AS tier, s.published_at FROM ({source}) AS s"
+                + (f" WHERE {' AND '.join(outer)}" if outer else "")
+                + f" LIMIT {needed})",
+                [*source_params, *inner_params],
+            )
+        )
+    add(
+        ", dated AS MATERIALIZED (SELECT * FROM ("
+        + " UNION ALL ".join(text for text, _ in branches)
+        + f") AS tiers LIMIT {needed})",
+        *(p for _, branch_params in branches for p in branch_params),
     )
     add(
         ", numbered AS MATERIALIZED (SELECT dated.*, row_number() OVER (PARTITION BY tier"
@@ -371,12 +420,7 @@ def _page_statement(
     add(" END AS headline FROM hits JOIN near ON near.id = hits.id)")
     add(" SELECT hits.id, hits.tier, ")
     if count:
-        add(
-            "(SELECT count(*) FROM posts_post"
-            f" WHERE posts_post.id = ANY(%s::bigint[]) AND {where}), ",
-            array,
-            *live_params,
-        )
+        add("(SELECT count(*) FROM live), ")
     else:
         add("NULL, ")
     headline("hits.title", TITLE_HEADLINE)
@@ -423,15 +467,24 @@ def _plan_window(
     return row[0], row[1], row[2], dict(zip((*PLANNER, PARALLEL), row[3:7], strict=True))
 
 
-def _by_row(ids: list[int], in_tiers: float, documents: float) -> bool:
-    """Whether reading the window's rank vectors costs less than the tiers' bitmaps: every
-    entry of the indexes is read, and the rows visited are cut to the window's range of
-    ids when it is narrow (_page_statement)."""
-    visited = in_tiers
-    if max(ids) - min(ids) < NARROW_RANGE:
-        visited *= (max(ids) - min(ids)) / documents
-    bitmaps = in_tiers * INDEX_ENTRY_US + visited * BITMAP_ROW_US
-    return len(ids) * VECTOR_ROW_US < bitmaps
+def _walks(
+    ids: list[int], matches: float, in_titles: float, in_openings: float, documents: float, needed
+) -> tuple[bool, bool]:
+    """Whether to test the title tier, and the opening tier, on each post's rank vector as
+    the walk through the window reaches it (True) rather than from a bitmap of its GIN
+    index: a bitmap reads every entry of the index for the words, and visits the rows (cut
+    to the window's range of ids when it is narrow, _page_statement); a walk reads rank
+    vectors until it has found ``needed`` posts of the tier, or to the end of the window."""
+    narrow = max(ids) - min(ids) < NARROW_RANGE
+    share = (max(ids) - min(ids)) / documents if narrow else 1.0
+    found = len(ids)
+    walks = []
+    for in_tier in (in_titles, in_openings):
+        of_matches = min(1.0, in_tier / max(1.0, matches))
+        bitmap = in_tier * INDEX_ENTRY_US + in_tier * share * BITMAP_ROW_US
+        walk = found * LIVE_ROW_US + min(found, needed / max(of_matches, 1e-6)) * VECTOR_ROW_US
+        walks.append(walk < bitmap)
+    return walks[0], walks[1]
 
 
 class PostgresSearchBackend(BaseSearchBackend):
@@ -473,9 +526,12 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _matches(self, query: Query, now: datetime):
         return Post.objects.live(now).filter(search_document__search_vector=tsquery(query))
 
-    def _phrase_pairs(self, query: Query) -> str:
+    def _phrase_pairs(self, query: Query) -> tuple[str, bool]:
         """A tsquery of the pairs of adjacent lexemes every match must hold, as
-        ``clarion_bigrams`` writes them, from the exact phrases that must match; or ''."""
+        ``clarion_bigrams`` writes them, from the exact phrases that must match, or ''; and
+        whether holding them is the whole query: one phrase of two lexemes side by side
+        (no stop word between, nothing else asked), which a post matches exactly when its
+        vector holds that pair."""
         phrases = [
             " ".join(term.words)
             for clause in query.positive
@@ -484,25 +540,37 @@ class PostgresSearchBackend(BaseSearchBackend):
             if term.is_phrase and not term.prefix
         ]
         if not phrases:
-            return ""
+            return "", False
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT DISTINCT unnest(tsvector_to_array("
-                f"clarion_bigrams(to_tsvector('{CONFIG}', phrase))))"
+                "SELECT array(SELECT DISTINCT unnest(tsvector_to_array("
+                f"clarion_bigrams(to_tsvector('{CONFIG}', phrase)))) ORDER BY 1),"
+                " array(SELECT position FROM unnest(to_tsvector(%s, phrase)) AS word,"
+                " unnest(word.positions) AS position ORDER BY 1)::int[]"
                 " FROM unnest(%s::text[]) AS phrase",
-                [phrases],
+                [CONFIG, phrases],
             )
-            pairs = sorted(row[0] for row in cursor.fetchall())
-        return " & ".join(_lexeme(pair) for pair in pairs)
+            rows = cursor.fetchall()
+        pairs = sorted({pair for row in rows for pair in row[0]})
+        alone = len(query.clauses) == 1 and len(rows) == 1 and rows[0][1] == [1, 2]
+        return " & ".join(_lexeme(pair) for pair in pairs), alone and len(pairs) == 1
 
-    def _window_select(self, match: str, params: list, pairs: str) -> tuple[str, list]:
+    def _window_select(
+        self, match: str, params: list, pairs: str, exact: bool = False
+    ) -> tuple[str, list]:
         """A SELECT of the ids of the documents matching, and its parameters.
 
         An exact phrase is first narrowed to the posts holding its pairs of adjacent words,
-        through the pairs' own index (migration 0004); only those posts' vectors are read.
+        through the pairs' own index (migration 0004); only those posts' vectors are read,
+        and none when the pair is the whole query (``exact``).
         """
         if not pairs:
             return f"SELECT post_id FROM {TABLE} WHERE {match}", params
+        if exact:
+            return (
+                f"SELECT post_id FROM {TABLE} WHERE clarion_bigrams(search_vector) @@ %s::tsquery",
+                [pairs],
+            )
         # The pairs' index alone chooses the candidates, newest first, and each is then
         # tested until enough match. Both conditions in one scan would recompute
         # clarion_bigrams() for every candidate: the phrase makes the scan recheck.
@@ -547,7 +615,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         """
         q_sql, q_params = tsquery_sql(query)
         match = f"search_vector @@ {q_sql}"
-        pairs = self._phrase_pairs(query)
+        pairs, exact = self._phrase_pairs(query)
         window = self.rank_window
         # Planner settings are local to the transaction: they end with it, unless it is
         # inside another one, which then gets them back.
@@ -558,7 +626,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             matches, in_titles, in_openings = self._estimates(cursor, (q_sql, q_params), tier)
             share, documents, newest, previous = _plan_window(cursor, matches, threshold)
             dense = share > threshold
-            select, params = self._window_select(match, q_params, pairs)
+            select, params = self._window_select(match, q_params, pairs, exact)
             within = []
             if not pairs and not dense and share > SPAN_FROM:
                 within = [newest - math.ceil(SPAN_MARGIN * (window + 1) / share)]
@@ -581,7 +649,14 @@ class PostgresSearchBackend(BaseSearchBackend):
                     q_params,
                     ids[:window],
                     count=len(ids) <= window,
-                    by_row=_by_row(ids[:window], in_titles + in_openings, documents),
+                    walk=_walks(
+                        ids[:window],
+                        matches,
+                        in_titles,
+                        in_openings,
+                        documents,
+                        offset + limit + RANK_DEPTH,
+                    ),
                     now=now,
                     limit=limit,
                     offset=offset,
