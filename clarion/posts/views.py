@@ -16,7 +16,18 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .models import Author, Category, Page, Post, Redirect, SiteSettings, Tag, attach_terms
+from .models import (
+    Author,
+    Category,
+    Page,
+    Post,
+    Redirect,
+    SiteSettings,
+    Tag,
+    attach_terms,
+    live_post,
+    neighbours,
+)
 from .share import share_links
 
 
@@ -79,7 +90,9 @@ def home(request, page=1):
 
 @require_GET
 def post_detail(request, year, month, day, slug):
-    post = get_object_or_404(Post.objects.live().select_related("author"), slug=slug)
+    post = live_post(slug)
+    if post is None:
+        raise Http404("No such post")
     # request.path is decoded, a reversed URL is percent-encoded: compare like with like,
     # or a non-ASCII slug would redirect to itself for ever.
     if escape_uri_path(request.path) != post.get_absolute_url():
@@ -99,15 +112,7 @@ def draft_preview(request, pk):
 def _render_post(request, post: Post, preview: bool = False):
     attach_terms([post], tags=True)
     url = absolute(post.get_absolute_url())
-    live = Post.objects.live()
-    previous_post = newer_post = None
-    if post.published_at:
-        previous_post = (
-            live.filter(published_at__lt=post.published_at).order_by("-published_at").first()
-        )
-        newer_post = (
-            live.filter(published_at__gt=post.published_at).order_by("published_at").first()
-        )
+    previous_post, newer_post = neighbours(post)
     context = {
         "post": post,
         "categories": post.listed_categories,
@@ -155,13 +160,16 @@ def category(request, slug, page=1):
     cat = get_object_or_404(Category, slug=slug)
     posts = Post.objects.live()
     if cat == SiteSettings.load().get_default_category():
-        # A post with no category is in the default one.
+        # A post with no category is in the default one. One LEFT JOIN, and a row matches
+        # only for the default category or for none, so each post comes once.
         posts = posts.filter(categories=cat) | posts.filter(categories__isnull=True)
     else:
         posts = posts.filter(categories=cat)
+    # No DISTINCT: a post is in a category once (tests/posts/test_archives.py checks both
+    # branches), and DISTINCT made counting the category's posts sort them all.
     return _listing(
         request,
-        queryset=posts.distinct(),
+        queryset=posts,
         base_path=cat.get_absolute_url(),
         heading=cat.name,
         kind="Category",

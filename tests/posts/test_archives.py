@@ -44,6 +44,16 @@ def test_a_post_without_category_is_in_the_default_category(client, filed):
     assert 'rel="category tag">Uncategorized</a>' in client.get("/").content.decode()
 
 
+def test_a_post_in_several_categories_is_listed_once_in_each(client, filed, make_post):
+    default = SiteSettings.load().get_default_category()
+    letters = Category.objects.create(name="Letters", slug="letters")
+    make_post("Filed twice", categories=[filed["campaigns"], letters, default])
+    assert titles(client.get("/category/campaigns/")) == ["Filed twice", "Campaign post"]
+    assert titles(client.get("/category/letters/")) == ["Filed twice"]
+    # The default category also lists posts with no category at all.
+    assert titles(client.get("/category/uncategorized/")) == ["Filed twice", "Plain post"]
+
+
 def test_tag_and_author_archives(client, filed, alice):
     assert titles(client.get("/tag/china/")) == ["Campaign post"]
     html = client.get("/author/alice/")

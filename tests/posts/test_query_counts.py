@@ -97,5 +97,5 @@ def _site_with_more(n, make_post):
 HOME_QUERIES = 5
 # generation; category; count; ids; posts; their categories
 CATEGORY_QUERIES = 6
-# generation; post; its categories; its tags; previous; next
-POST_QUERIES = 6
+# generation; post; its author; its categories; its tags; previous; next
+POST_QUERIES = 7
