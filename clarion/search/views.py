@@ -42,7 +42,8 @@ def results(request):
         )
     else:
         found = get_search_backend().search(query, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
-        attach_terms([hit.post for hit in found.hits])
+        # A backend may have read the hits' categories with them (PostgreSQL does).
+        attach_terms([h.post for h in found.hits if not hasattr(h.post, "listed_categories")])
         num_pages = max(1, math.ceil(found.total / PER_PAGE))
         if number > num_pages:
             raise Http404("No such page")

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clarion.posts.models import Post, Tag
+from clarion.posts.models import Category, Post, Tag
 from clarion.search.backends import postgres
 from clarion.search.backends.postgres import RANK_BODY_CHARS, PostgresSearchBackend, tsquery
 from clarion.search.models import SearchDocument
@@ -513,3 +513,21 @@ def test_a_phrase_only_in_the_title_shows_the_excerpt(backend, make_post):
     hit = backend.search('"forced repatriation"').hits[0]
     assert hit.title_html == "<mark>Forced</mark> <mark>repatriation</mark>"
     assert hit.snippet_html == "A short summary."
+
+
+def test_the_hits_come_with_their_categories_by_name(backend, make_post):
+    zulu, alpha = Category.objects.create(name="Zulu"), Category.objects.create(name="Alpha")
+    filed = make_post("Shenyang notes", categories=[zulu, alpha])
+    loose = make_post("Shenyang loose", published_at=days_ago(3))
+    loose.categories.clear()
+    backend.index_posts([filed.pk, loose.pk])
+    with CaptureQueriesContext(connection) as queries:
+        hits = backend.search("shenyang").hits
+    assert not [q for q in queries if "posts_category" in q["sql"] and "WITH" not in q["sql"]]
+    listed = hits[0].post.listed_categories
+    assert [(c.name, c.get_absolute_url()) for c in listed] == [
+        ("Alpha", alpha.get_absolute_url()),
+        ("Zulu", zulu.get_absolute_url()),
+    ]
+    # Left to attach_terms(), which shows the site's default category.
+    assert not hasattr(hits[1].post, "listed_categories")

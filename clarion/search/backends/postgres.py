@@ -20,7 +20,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import Subquery
 
-from clarion.posts.models import Post
+from clarion.posts.models import Category, Post
 
 from ..documents import MARK_END, MARK_START
 from ..models import SearchDocument
@@ -258,7 +258,8 @@ def _page_statement(
     offset,
 ):
     """SQL and parameters of one page of hits among the window's ``ids``: rows of (id,
-    tier, total, marked title, marked snippet, marked excerpt, excerpt, *POST_FIELDS), in
+    tier, total, marked title, marked snippet, marked excerpt, excerpt, *POST_FIELDS,
+    categories), in
     their order; ``total`` is None unless ``count``.
 
     The posts are read tier by tier, best first, newest first within a tier, until the
@@ -431,11 +432,26 @@ def _page_statement(
     )
     headline("hits.excerpt", TITLE_HEADLINE)
     add(" END, hits.excerpt, " + ", ".join(f"p.{name}" for name in POST_FIELDS))
+    add(f", ({_categories_sql()})")
     add(" FROM hits JOIN snippets ON snippets.id = hits.id JOIN posts_post p ON p.id = hits.id")
     add(
         " ORDER BY hits.tier DESC, hits.score DESC NULLS LAST, hits.published_at DESC, hits.id DESC"
     )
     return "".join(sql), params
+
+
+@cache
+def _categories_sql() -> str:
+    """A hit's categories as the results page lists them (attach_terms(): by name), as a
+    JSON array of [id, name, slug], or NULL when it has none: the page's query for them
+    was 1.3 ms of every search page."""
+    through = Post.categories.through._meta
+    table = Category._meta.db_table
+    return (
+        "SELECT json_agg(json_build_array(c.id, c.name, c.slug) ORDER BY c.name, c.id)"
+        f" FROM {through.db_table} pc JOIN {table} c ON c.id = pc.category_id"
+        " WHERE pc.post_id = hits.id"
+    )
 
 
 PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
@@ -669,12 +685,20 @@ class PostgresSearchBackend(BaseSearchBackend):
             return [], 0
         total = window + 1 if len(ids) > window else rows[0][2]
         fields = ["id", *POST_FIELDS]
+        category_fields = ["id", "name", "slug"]
         hits = hits_in_rank_order(
             [(row[0], float(row[1]), total) for row in rows],
             {row[0]: row[3:7] for row in rows},
         )
         for hit, row in zip(hits, rows, strict=True):
-            hit.post = Post.from_db(connection.alias, fields, (row[0], *row[7:]))
+            hit.post = Post.from_db(connection.alias, fields, (row[0], *row[7:-1]))
+            if row[-1]:
+                # As attach_terms() gives them; a post with none is left to it (the site's
+                # default category is shown).
+                hit.post.listed_categories = [
+                    Category.from_db(connection.alias, category_fields, values)
+                    for values in row[-1]
+                ]
         return hits, total
 
     def _count(self, query: Query, *, now: datetime) -> int:
