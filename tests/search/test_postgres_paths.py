@@ -225,7 +225,7 @@ def tiered(backend, make_post):
 def route(monkeypatch, walk: tuple[bool, bool]):
     """Force the title and opening tiers through each post's rank vector (True) or their
     GIN indexes' bitmaps (False)."""
-    monkeypatch.setattr(postgres, "_walks", lambda *args: walk)
+    monkeypatch.setattr(postgres, "_walks", lambda *args, **kwargs: walk)
 
 
 ROUTES = pytest.mark.parametrize(
@@ -500,10 +500,9 @@ def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
 def test_a_tier_in_most_matches_is_walked_and_a_rare_one_read_from_its_index():
     window = list(range(100_000, 99_000, -1))
     # A word in 60% of the posts, in 1% of their titles and two thirds of their openings.
-    walks = postgres._walks(window, 60_000, 600, 40_000, 97_000, 60)
-    assert walks == (False, True)
+    assert postgres._walks(window, 60_000, 600, 40_000, 60) == (False, True)
     # A rare word: both tiers from their bitmaps.
-    assert postgres._walks(window, 1_200, 20, 300, 97_000, 60) == (False, False)
+    assert postgres._walks(window, 1_200, 20, 300, 60) == (False, False)
 
 
 def test_a_phrase_only_in_the_title_shows_the_excerpt(backend, make_post):
@@ -531,3 +530,9 @@ def test_the_hits_come_with_their_categories_by_name(backend, make_post):
     ]
     # Left to attach_terms(), which shows the site's default category.
     assert not hasattr(hits[1].post, "listed_categories")
+
+
+def test_a_window_read_anyway_to_be_counted_is_walked_sooner():
+    window = list(range(1_000, 0, -1))
+    assert postgres._walks(window, 900, 20, 700, 60) == (False, False)
+    assert postgres._walks(window, 900, 20, 700, 60, counted=True) == (False, True)

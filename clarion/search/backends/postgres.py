@@ -32,20 +32,23 @@ TABLE = "search_searchdocument"
 # Past this share of all posts matching, the newest matches are found by walking the posts
 # from the newest and testing each, rather than from the GIN index (_search).
 DENSE = 0.5
-# The tiers come from the title and rank vector GIN indexes, unless reading each match's
-# rank vector is expected to cost less: an index entry is read in about 0.13 us (a word in
-# most openings has 70,000: 9 ms), a bitmap's row visited in about 1 us, a rank vector read
-# and tested twice in 6 to 15 us (more when it is not in shared buffers).
-INDEX_ENTRY_US, BITMAP_ROW_US, VECTOR_ROW_US = 0.13, 1.0, 8.0
-# A walk through the window reads every one of its posts first, for their dates (about
-# 2 us each: 2 ms for 1,000 whose rows are spread over as many pages).
-LIVE_ROW_US = 2.0
+# A tier's posts come from a bitmap of its GIN index, unless walking the window is expected
+# to cost less (_walks). A bitmap reads every entry of the index for the words and visits
+# its row: about 0.3 us an entry (13,700 entries 4.2 ms, 47,000 9.3 ms, measured), then
+# the post of each member in the window. A walk reads every post of the window, for their
+# dates, then tests rank vectors by date until it has found enough, each read and tested
+# in 6 to 15 us (more when it is not in shared buffers). Reading a post: about 2 us (2 ms
+# for 1,000 whose rows are spread over as many pages).
+BITMAP_ENTRY_US, VECTOR_ROW_US, LIVE_ROW_US = 0.3, 8.0, 2.0
 PARALLEL = "max_parallel_workers_per_gather"
 # Past this share (and below DENSE), the newest matches are asked for among the newest ids
 # where SPAN_MARGIN times the window's matches are expected: the planner then ands the GIN
 # bitmap with the primary key's range, and visits those rows only (a word in 44% of posts,
 # 18 ms from all its matches, 10 ms so). When that finds too few, among all.
 SPAN_FROM, SPAN_MARGIN = 0.03, 2.0
+# For a phrase answered by its pair of words, the newest matches are first asked for among
+# this many times the window's newest ids (_search).
+PAIR_SPAN = 10
 # The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this
 # (_page_statement).
 NARROW_RANGE = 20_000
@@ -484,21 +487,26 @@ def _plan_window(
 
 
 def _walks(
-    ids: list[int], matches: float, in_titles: float, in_openings: float, documents: float, needed
+    ids: list[int],
+    matches: float,
+    in_titles: float,
+    in_openings: float,
+    needed: int,
+    counted: bool = False,
 ) -> tuple[bool, bool]:
     """Whether to test the title tier, and the opening tier, on each post's rank vector as
     the walk through the window reaches it (True) rather than from a bitmap of its GIN
-    index: a bitmap reads every entry of the index for the words, and visits the rows (cut
-    to the window's range of ids when it is narrow, _page_statement); a walk reads rank
-    vectors until it has found ``needed`` posts of the tier, or to the end of the window."""
-    narrow = max(ids) - min(ids) < NARROW_RANGE
-    share = (max(ids) - min(ids)) / documents if narrow else 1.0
+    index (_page_statement), given the planner's estimates of the documents matching and
+    of those holding the tiers' words; ``needed`` is how many posts a tier must give. When
+    the window's posts are ``counted``, they are read anyway."""
     found = len(ids)
     walks = []
     for in_tier in (in_titles, in_openings):
         of_matches = min(1.0, in_tier / max(1.0, matches))
-        bitmap = in_tier * INDEX_ENTRY_US + in_tier * share * BITMAP_ROW_US
-        walk = found * LIVE_ROW_US + min(found, needed / max(of_matches, 1e-6)) * VECTOR_ROW_US
+        bitmap = in_tier * BITMAP_ENTRY_US + found * of_matches * LIVE_ROW_US
+        walk = (0 if counted else found * LIVE_ROW_US) + min(
+            found, needed / max(of_matches, 1e-6)
+        ) * VECTOR_ROW_US
         walks.append(walk < bitmap)
     return walks[0], walks[1]
 
@@ -600,9 +608,10 @@ class PostgresSearchBackend(BaseSearchBackend):
 
     def _estimates(self, cursor, match: SQL, tier: SQL) -> tuple[float, float, float]:
         """How many documents the planner expects to match the query, and to hold the
-        tiers' words in their titles and in their rank vectors, in one round trip."""
+        tiers' words in their titles and in their rank vectors, in one round trip.
+        ``match`` is the WHERE clause of the matches."""
         counts = [
-            f"search_vector @@ {match[0]}",
+            match[0],
             f"{_title_vector_sql()} @@ {tier[0]}",
             f"rank_vector @@ {tier[0]}",
         ]
@@ -639,13 +648,19 @@ class PostgresSearchBackend(BaseSearchBackend):
         with transaction.atomic(), connection.cursor() as cursor:
             threshold = DENSE if not pairs else 1e9
             tier = tier_tsquery_sql(query)
-            matches, in_titles, in_openings = self._estimates(cursor, (q_sql, q_params), tier)
+            matches, in_titles, in_openings = self._estimates(cursor, (match, q_params), tier)
             share, documents, newest, previous = _plan_window(cursor, matches, threshold)
             dense = share > threshold
             select, params = self._window_select(match, q_params, pairs, exact)
             within = []
             if not pairs and not dense and share > SPAN_FROM:
                 within = [newest - math.ceil(SPAN_MARGIN * (window + 1) / share)]
+            elif exact:
+                # The planner reads a phrase as its words (96% of posts for a pair in 20%),
+                # and has no statistics of the pairs: the newest ids where a pair in a
+                # tenth of the posts has enough are asked first, which costs a rarer pair
+                # one more look at its few entries in the index.
+                within = [newest - PAIR_SPAN * (window + 1)]
             while True:
                 bounded = select + (" AND post_id > %s" if within else "")
                 cursor.execute(
@@ -670,8 +685,8 @@ class PostgresSearchBackend(BaseSearchBackend):
                         matches,
                         in_titles,
                         in_openings,
-                        documents,
                         offset + limit + RANK_DEPTH,
+                        counted=len(ids) <= window,
                     ),
                     now=now,
                     limit=limit,
