@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections
 from django.db.models import Field, Model, QuerySet
@@ -40,45 +40,87 @@ def _examples(field: Field) -> tuple:
     raise TypeError(f"no example values for a {internal}")
 
 
+# Statements kept per query: one per database and shape (the lengths of its list values,
+# any constants such as a page's offset). Past this, a shape is compiled on every call, as
+# the ORM would, rather than growing without bound.
+MAX_SHAPES = 64
+
+
 class PreparedQuery:
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **fields: Field):
+    """``PreparedQuery(Model, build, name=field, ids=[field])``: ``build(name=…, ids=[…])``
+    returns the queryset. A field in a list marks a list value (``pk__in=ids``); its length
+    is part of the statement's shape, as are ``constants`` given to a call."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **fields):
         self.model = model
         self.build = build
         self.fields = fields
-        self._compiled: dict[str, tuple[str, list, dict[str, list[int]]]] = {}
+        self._compiled: dict[tuple, tuple[str, list, dict[str, list[int]]]] = {}
         self._lock = threading.Lock()
 
     def _sql(self, using: str, values: dict) -> tuple[str, list]:
         queryset = self.build(**values).using(using)
         return queryset.query.get_compiler(using=using).as_sql()
 
-    def _compile(self, using: str) -> tuple[str, list, dict[str, list[int]]]:
-        first = {name: _examples(field)[0] for name, field in self.fields.items()}
-        sql, params = self._sql(using, first)
+    def _examples(self, name: str, which: int, lengths: dict[str, int]):
+        spec = self.fields[name]
+        if isinstance(spec, list):
+            examples = _examples(spec[0])
+            # Distinct items, so that each position is told apart from the others.
+            if isinstance(examples[0], str):
+                return [f"{examples[which]}-{i}" for i in range(lengths[name])]
+            return [_nth(examples[0], i, which) for i in range(lengths[name])]
+        return _examples(spec)[which]
+
+    def _compile(self, using: str, lengths: dict, constants: dict):
+        first = {name: self._examples(name, 0, lengths) for name in self.fields}
+        sql, params = self._sql(using, {**first, **constants})
         positions = {}
-        for name, field in self.fields.items():
-            other_sql, other = self._sql(using, {**first, name: _examples(field)[1]})
+        for name in self.fields:
+            other = {**first, name: self._examples(name, 1, lengths), **constants}
+            other_sql, other_params = self._sql(using, other)
             if other_sql != sql:
                 raise ValueError(f"{name} changes the statement's shape, not only its values")
-            positions[name] = [
-                i for i, (a, b) in enumerate(zip(params, other, strict=True)) if a != b
-            ]
+            pairs = enumerate(zip(params, other_params, strict=True))
+            positions[name] = [i for i, (a, b) in pairs if a != b]
             if not positions[name]:
                 raise ValueError(f"{name} is not a parameter of the statement")
         return sql, list(params), positions
 
-    def __call__(self, using: str = "default", **values) -> list:
-        compiled = self._compiled.get(using)
+    def _statement(self, using: str, values: dict, constants: dict) -> tuple[str, list]:
+        lengths = {n: len(v) for n, v in values.items() if isinstance(self.fields[n], list)}
+        key = (using, tuple(sorted(lengths.items())), tuple(sorted(constants.items())))
+        compiled = self._compiled.get(key)
         if compiled is None:
+            compiled = self._compile(using, lengths, constants)
             with self._lock:
-                compiled = self._compiled.get(using) or self._compile(using)
-                self._compiled[using] = compiled
+                if len(self._compiled) < MAX_SHAPES:
+                    self._compiled[key] = compiled
         sql, params, positions = compiled
         params = list(params)
         connection = connections[using]
         for name, value in values.items():
-            field = self.fields[name]
-            adapted = field.get_db_prep_value(field.get_prep_value(value), connection, True)
-            for i in positions[name]:
-                params[i] = adapted
+            spec = self.fields[name]
+            field = spec[0] if isinstance(spec, list) else spec
+            items = value if isinstance(spec, list) else [value] * len(positions[name])
+            for i, item in zip(positions[name], items, strict=True):
+                params[i] = field.get_db_prep_value(field.get_prep_value(item), connection, True)
+        return sql, params
+
+    def __call__(self, using: str = "default", constants: dict | None = None, **values) -> list:
+        """The statement's rows as model instances (``raw()``: Django's converters apply)."""
+        sql, params = self._statement(using, values, constants or {})
         return list(self.model.objects.raw(sql, params).using(using))
+
+    def rows(self, using: str = "default", constants: dict | None = None, **values) -> list:
+        """The statement's rows as tuples, unconverted: for counts and ids."""
+        sql, params = self._statement(using, values, constants or {})
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+def _nth(example, i: int, which: int):
+    if isinstance(example, int):
+        return example + 10 * i + which
+    return example + timedelta(seconds=10 * i + which)

@@ -435,6 +435,52 @@ _post_tags = PreparedQuery(
 )
 
 
+_POST_IDS = [Post._meta.pk]
+_listing_posts = PreparedQuery(Post, lambda ids: Post.objects.filter(pk__in=ids), ids=_POST_IDS)
+_authors = PreparedQuery(
+    Author, lambda ids: Author.objects.filter(pk__in=ids), ids=[Author._meta.pk]
+)
+_listed_terms = {
+    model: PreparedQuery(
+        model,
+        lambda ids, model=model: model.objects.filter(posts__in=ids).annotate(_post=F("posts")),
+        ids=_POST_IDS,
+    )
+    for model in (Category, Tag)
+}
+_home_ids = PreparedQuery(
+    Post,
+    lambda now, offset, limit: (
+        Post.objects.live(now)
+        .order_by("-sticky", "-published_at", "-id")
+        .values_list("pk", flat=True)[offset : offset + limit]
+    ),
+    now=_published_at,
+)
+
+
+def home_page_ids(offset: int, limit: int) -> list[int]:
+    """The ids of the home page's posts, pinned first, then newest first."""
+    rows = _home_ids.rows(now=timezone.now(), constants={"offset": offset, "limit": limit})
+    return [pk for (pk,) in rows]
+
+
+def posts_with_ids(ids: list[int]) -> list[Post]:
+    """These posts, in this order, with their authors: what a listing shows of each."""
+    if not ids:
+        return []
+    found = {post.pk: post for post in _listing_posts(ids=ids)}
+    author_ids = sorted({post.author_id for post in found.values() if post.author_id})
+    authors = {a.pk: a for a in _authors(ids=author_ids)} if author_ids else {}
+    posts = []
+    for pk in ids:
+        if pk in found:
+            post = found[pk]
+            post.author = authors.get(post.author_id)
+            posts.append(post)
+    return posts
+
+
 def live_post(slug: str) -> Post | None:
     """The live post with this slug and its author, or None: what a post page shows."""
     found = _live_by_slug(now=timezone.now(), slug=slug)
@@ -479,7 +525,7 @@ def attach_terms(posts: list[Post], *, tags: bool = False) -> list[Post]:
     for attribute, model in kinds:
         found: dict[int, list] = {pk: [] for pk in ids}
         if ids:
-            for term in model.objects.filter(posts__in=ids).annotate(_post=F("posts")):
+            for term in _listed_terms[model](ids=ids):
                 found[term._post].append(term)
         for post in posts:
             setattr(post, attribute, found[post.pk])

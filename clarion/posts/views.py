@@ -25,8 +25,10 @@ from .models import (
     SiteSettings,
     Tag,
     attach_terms,
+    home_page_ids,
     live_post,
     neighbours,
+    posts_with_ids,
 )
 from .share import share_links
 
@@ -50,9 +52,20 @@ def _page(request, queryset, *, base_path: str):
 
 def posts_in_order(ids, *, tags: bool = False) -> list[Post]:
     """The posts with these ids, in that order, ready for a listing (``attach_terms``)."""
-    ids = list(ids)
-    found = {post.pk: post for post in Post.objects.for_listing().filter(pk__in=ids)}
-    return attach_terms([found[pk] for pk in ids if pk in found], tags=tags)
+    return attach_terms(posts_with_ids(list(ids)), tags=tags)
+
+
+class _HomePageIds:
+    """The home page's post ids as Paginator asks for them: a count, then one page's
+    slice, read with a statement compiled once per page position (models.home_page_ids)."""
+
+    def count(self) -> int:
+        return Post.objects.live().count()
+
+    def __getitem__(self, window: slice) -> list[int]:
+        if window.stop <= window.start:  # no posts yet: Paginator asks for [0:0]
+            return []
+        return home_page_ids(window.start, window.stop - window.start)
 
 
 def page_url(base_path: str, number: int) -> str:
@@ -62,7 +75,8 @@ def page_url(base_path: str, number: int) -> str:
 def _listing(request, *, queryset, base_path, template="posts/archive.html", **context):
     # Paginate ids, then load only that page's posts: sorting whole rows (bodies and all)
     # to keep ten made each archive page copy megabytes through SQLite's sorter.
-    page = _page(request, queryset.values_list("pk", flat=True), base_path=base_path)
+    ids = queryset if isinstance(queryset, _HomePageIds) else queryset.values_list("pk", flat=True)
+    page = _page(request, ids, base_path=base_path)
     page.object_list = posts_in_order(page.object_list)
     context.update(
         page=page,
@@ -84,8 +98,7 @@ def home(request, page=1):
         if found is None or (found.post_id and not found.post.is_live):
             raise Http404("No such post")
         return HttpResponsePermanentRedirect(found.destination())
-    queryset = Post.objects.live().order_by("-sticky", "-published_at", "-id")
-    return _listing(request, queryset=queryset, base_path="/", template="posts/home.html")
+    return _listing(request, queryset=_HomePageIds(), base_path="/", template="posts/home.html")
 
 
 @require_GET

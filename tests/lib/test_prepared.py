@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clarion.lib.prepared import PreparedQuery
-from clarion.posts.models import Post, live_post, neighbours
+from clarion.posts.models import Post, home_page_ids, live_post, neighbours, posts_with_ids
 
 PUBLISHED_AT = Post._meta.get_field("published_at")
 
@@ -85,3 +85,21 @@ def test_a_post_page_finds_its_post_author_and_neighbours(dated, alice):
     # The newest has no newer post; drafts and unknown slugs are not live.
     assert neighbours(live_post("post-5"))[1] is None
     assert live_post("draft") is None and live_post("nope") is None
+
+
+def test_a_list_value_answers_for_every_length(dated):
+    _, posts = dated
+    prepared = PreparedQuery(Post, lambda ids: Post.objects.filter(pk__in=ids), ids=[Post._meta.pk])
+    for length in (1, 2, 5):
+        ids = [p.pk for p in posts[:length]] + [999_999]  # and one that does not exist
+        assert sorted(p.pk for p in prepared(ids=ids)) == sorted(ids[:-1])
+
+
+def test_the_home_page_reads_pinned_then_newest_a_page_at_a_time(dated, make_post):
+    _, posts = dated
+    pinned = make_post("Pinned", slug="pinned", sticky=True, published_at=posts[0].published_at)
+    expected = [pinned.pk] + [p.pk for p in reversed(posts)]
+    assert home_page_ids(0, 4) == expected[:4]
+    assert home_page_ids(4, 4) == expected[4:]
+    assert [p.title for p in posts_with_ids(expected[:3])] == ["Pinned", "Post 5", "Post 4"]
+    assert posts_with_ids([]) == []

@@ -93,9 +93,9 @@ def _site_with_more(n, make_post):
 
 # The sidebar's recent posts and site author are remembered per content generation
 # (clarion/posts/context_processors.py), so a warm process asks for neither.
-# generation; count; the page's ids; its posts; their categories
-HOME_QUERIES = 5
-# generation; category; count; ids; posts; their categories
-CATEGORY_QUERIES = 6
+# generation; count; the page's ids; its posts; their authors; their categories
+HOME_QUERIES = 6
+# generation; category; count; ids; posts; their authors; their categories
+CATEGORY_QUERIES = 7
 # generation; post; its author; its categories; its tags; previous; next
 POST_QUERIES = 7
