@@ -52,3 +52,17 @@ def test_addresses_keep_the_script_prefix_of_a_site_served_under_a_path():
         )
     finally:
         set_script_prefix("/")
+
+
+def test_addresses_and_dates_follow_a_change_of_the_sites_time_zone(client, make_post):
+    # Both are remembered per process: the time zone must be part of what is remembered.
+    post = make_post("Late", slug="late", published_at=datetime(2023, 5, 31, 23, 30, tzinfo=UTC))
+    site = SiteSettings.load()
+    assert site.time_zone == "Europe/London"
+    page = client.get("/").content.decode()
+    assert "/2023/06/01/late/" in page and ">1 Jun 2023</time>" in page
+    site.time_zone = "UTC"
+    site.save()
+    page = client.get("/").content.decode()
+    assert "/2023/05/31/late/" in page and ">31 May 2023</time>" in page
+    assert post.get_absolute_url() == "/2023/05/31/late/"
