@@ -1,7 +1,9 @@
+import io
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from .models import Category, Post, SiteSettings
 from .views import posts_in_order
@@ -9,7 +11,29 @@ from .views import posts_in_order
 FEED_ITEMS = 20
 
 
+class _Buffered:
+    """Write the document into memory, then into the response at once.
+
+    Django's feed writes straight into the HttpResponse: about 800 small writes for twenty
+    items, each encoded and appended on its own (a tenth of the feed's render time)."""
+
+    def write(self, outfile, encoding):
+        buffer = io.StringIO()
+        super().write(buffer, encoding)
+        outfile.write(buffer.getvalue())
+
+
+class RssFeed(_Buffered, Rss201rev2Feed):
+    pass
+
+
+class AtomFeed(_Buffered, Atom1Feed):
+    pass
+
+
 class LatestPostsFeed(Feed):
+    feed_type = RssFeed
+
     def title(self):
         return SiteSettings.load().title
 
@@ -66,7 +90,7 @@ class LatestPostsFeed(Feed):
 
 
 class AtomLatestPostsFeed(LatestPostsFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
 
     def subtitle(self):
         return SiteSettings.load().tagline
