@@ -472,6 +472,32 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     assert titles(backend.search("tumen -news")) == ["Tumen"]
 
 
+@pytest.mark.parametrize("span", [0, 1, 1000], ids=["none-there", "few-there", "all-there"])
+@pytest.mark.parametrize("text", ["tum*", '"tumen news"'])
+def test_a_prefix_or_a_pair_first_asks_a_guessed_span_of_the_newest_ids(
+    backend, make_post, monkeypatch, span, text
+):
+    """The planner cannot estimate them: GUESS_SPAN windows of the newest ids are asked
+    first, then all ids when that finds too few; the answer is the same."""
+    monkeypatch.setattr(postgres, "DENSE", 1e9)
+    monkeypatch.setattr(postgres, "SPAN_FROM", 1e9)  # no span from the estimates
+    monkeypatch.setattr(postgres, "GUESS_SPAN", span)
+    monkeypatch.setattr(backend, "rank_window", 3)
+    old = make_post(
+        "Tumen", body="Tumen news.", published_at=timezone.now() - timezone.timedelta(days=9)
+    )
+    news = [make_post(f"Bulletin {n}", body="Tumen news today.") for n in range(4)]
+    others = [make_post(f"Other {n}", body="Seoul.") for n in range(6)]
+    backend.index_posts([old.pk, *(p.pk for p in news + others)])
+    with CaptureQueriesContext(connection) as queries:
+        page = backend.search(text)
+    windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
+    assert "AND post_id >" in windows[0]
+    assert len(windows) == (1 if span == 1000 else 2)
+    assert page.capped and page.total == 3
+    assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -46,9 +46,12 @@ PARALLEL = "max_parallel_workers_per_gather"
 # bitmap with the primary key's range, and visits those rows only (a word in 44% of posts,
 # 18 ms from all its matches, 10 ms so). When that finds too few, among all.
 SPAN_FROM, SPAN_MARGIN = 0.03, 2.0
-# For a phrase answered by its pair of words, the newest matches are first asked for among
-# this many times the window's newest ids (_search).
-PAIR_SPAN = 10
+# When the planner cannot estimate the matches (a prefix: always 0.5% of the posts; a phrase
+# answered by its pair: the phrase read as its words, 96% of the posts for a pair in 20%),
+# the newest matches are first asked for among this many times the window's newest ids,
+# enough for a query matching one post in 16 (_search). A rarer one then looks again at its
+# few entries in the index.
+GUESS_SPAN = 16
 # The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this
 # (_page_statement).
 NARROW_RANGE = 20_000
@@ -655,12 +658,10 @@ class PostgresSearchBackend(BaseSearchBackend):
             within = []
             if not pairs and not dense and share > SPAN_FROM:
                 within = [newest - math.ceil(SPAN_MARGIN * (window + 1) / share)]
-            elif exact:
-                # The planner reads a phrase as its words (96% of posts for a pair in 20%),
-                # and has no statistics of the pairs: the newest ids where a pair in a
-                # tenth of the posts has enough are asked first, which costs a rarer pair
-                # one more look at its few entries in the index.
-                within = [newest - PAIR_SPAN * (window + 1)]
+            elif exact or (
+                not pairs and not dense and any(t.prefix for c in query.positive for t in c.terms)
+            ):
+                within = [newest - GUESS_SPAN * (window + 1)]
             while True:
                 bounded = select + (" AND post_id > %s" if within else "")
                 cursor.execute(
