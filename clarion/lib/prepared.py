@@ -51,7 +51,7 @@ class PreparedQuery:
     returns the queryset. A field in a list marks a list value (``pk__in=ids``); its length
     is part of the statement's shape, as are ``constants`` given to a call."""
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **fields):
+    def __init__(self, model: type[Model] | None, build: Callable[..., QuerySet], **fields):
         self.model = model
         self.build = build
         self.fields = fields
@@ -118,6 +118,64 @@ class PreparedQuery:
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+class PreparedCount(PreparedQuery):
+    """``build(...).count()`` compiled once: Django's count builds its own aggregate query,
+    so its SQL is recorded as it runs (with the example values) rather than compiled."""
+
+    def _sql(self, using: str, values: dict) -> tuple[str, list]:
+        queryset = self.build(**values).using(using)
+        seen = []
+
+        def record(execute, sql, params, many, context):
+            seen.append((sql, list(params)))
+            return execute(sql, params, many, context)
+
+        with connections[using].execute_wrapper(record):
+            queryset.count()
+        if len(seen) != 1:
+            raise ValueError(f"counting took {len(seen)} statements, not one")
+        return seen[0]
+
+    def count(self, using: str = "default", **values) -> int:
+        return self.rows(using, **values)[0][0]
+
+
+class PreparedListing:
+    """A listing's post ids as Django's Paginator asks for them: a count, then one page's
+    slice, each a statement compiled once (per page position, for the slice).
+
+    ``PreparedListing(build, name=field)``, where ``build(name=…)`` is the listing's
+    ordered queryset; ``listing.bind(name=value)`` is what to give Paginator."""
+
+    def __init__(self, build: Callable[..., QuerySet], **fields):
+        # Only rows are read (a count, ids), so no model is needed to build instances.
+        self._count = PreparedCount(None, build, **fields)
+        self._ids = PreparedQuery(
+            None,
+            lambda offset, limit, **values: build(**values).values_list("pk", flat=True)[
+                offset : offset + limit
+            ],
+            **fields,
+        )
+
+    def bind(self, **values) -> BoundListing:
+        return BoundListing(self, values)
+
+
+class BoundListing:
+    def __init__(self, listing: PreparedListing, values: dict):
+        self.listing, self.values = listing, values
+
+    def count(self) -> int:
+        return self.listing._count.count(**self.values)
+
+    def __getitem__(self, window: slice) -> list:
+        if window.stop <= window.start:  # nothing to list: Paginator asks for [0:0]
+            return []
+        constants = {"offset": window.start, "limit": window.stop - window.start}
+        return [pk for (pk,) in self.listing._ids.rows(constants=constants, **self.values)]
 
 
 def _nth(example, i: int, which: int):

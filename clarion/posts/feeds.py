@@ -2,10 +2,11 @@ import io
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from .models import Category, Post, SiteSettings
+from .models import Post, SiteSettings, category_listing, category_with_slug, latest_listing
 from .views import posts_in_order
 
 FEED_ITEMS = 20
@@ -47,7 +48,7 @@ class LatestPostsFeed(Feed):
         return None
 
     def items(self):
-        return _latest(Post.objects.live())
+        return _latest(latest_listing.bind(now=timezone.now()))
 
     def item_title(self, item):
         return item.title
@@ -98,7 +99,10 @@ class AtomLatestPostsFeed(LatestPostsFeed):
 
 class CategoryFeed(LatestPostsFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Category, slug=slug)
+        category = category_with_slug(slug)
+        if category is None:
+            raise Http404("No such category")
+        return category
 
     def title(self, obj):
         return f"{SiteSettings.load().title}: {obj.name}"
@@ -107,10 +111,9 @@ class CategoryFeed(LatestPostsFeed):
         return obj.get_absolute_url()
 
     def items(self, obj):
-        return _latest(Post.objects.live().filter(categories=obj))
+        return _latest(category_listing.bind(now=timezone.now(), category=obj.pk))
 
 
-def _latest(queryset) -> list[Post]:
+def _latest(listing) -> list[Post]:
     # Ids first, then the rows: sorting whole posts (bodies and all) to keep twenty is slow.
-    ids = queryset.order_by("-published_at", "-id").values_list("pk", flat=True)[:FEED_ITEMS]
-    return posts_in_order(ids, tags=True)
+    return posts_in_order(listing[0:FEED_ITEMS], tags=True)

@@ -14,7 +14,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
-from clarion.lib.prepared import PreparedQuery
+from clarion.lib.prepared import PreparedListing, PreparedQuery
 
 from . import markdown
 
@@ -449,21 +449,40 @@ _listed_terms = {
     )
     for model in (Category, Tag)
 }
-_home_ids = PreparedQuery(
-    Post,
-    lambda now, offset, limit: (
-        Post.objects.live(now)
-        .order_by("-sticky", "-published_at", "-id")
-        .values_list("pk", flat=True)[offset : offset + limit]
+# Listings read a count, then a page of ids (views._listing), each compiled once.
+home_listing = PreparedListing(
+    lambda now: Post.objects.live(now).order_by("-sticky", "-published_at", "-id"),
+    now=_published_at,
+)
+# Newest first: the feeds.
+latest_listing = PreparedListing(
+    lambda now: Post.objects.live(now).order_by("-published_at", "-id"), now=_published_at
+)
+_CATEGORY = Category._meta.pk
+category_listing = PreparedListing(
+    lambda now, category: (
+        Post.objects.live(now).filter(categories=category).order_by("-published_at", "-id")
     ),
     now=_published_at,
+    category=_CATEGORY,
+)
+# The default category also lists the posts that have none (one LEFT JOIN: each post once).
+default_category_listing = PreparedListing(
+    lambda now, category: (
+        Post.objects.live(now).filter(categories=category)
+        | Post.objects.live(now).filter(categories__isnull=True)
+    ).order_by("-published_at", "-id"),
+    now=_published_at,
+    category=_CATEGORY,
+)
+_category_by_slug = PreparedQuery(
+    Category, lambda slug: Category.objects.filter(slug=slug), slug=Category._meta.get_field("slug")
 )
 
 
-def home_page_ids(offset: int, limit: int) -> list[int]:
-    """The ids of the home page's posts, pinned first, then newest first."""
-    rows = _home_ids.rows(now=timezone.now(), constants={"offset": offset, "limit": limit})
-    return [pk for (pk,) in rows]
+def category_with_slug(slug: str) -> Category | None:
+    found = _category_by_slug(slug=slug)
+    return found[0] if found else None
 
 
 def posts_with_ids(ids: list[int]) -> list[Post]:

@@ -16,16 +16,20 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from clarion.lib.prepared import BoundListing
+
 from .models import (
     Author,
-    Category,
     Page,
     Post,
     Redirect,
     SiteSettings,
     Tag,
     attach_terms,
-    home_page_ids,
+    category_listing,
+    category_with_slug,
+    default_category_listing,
+    home_listing,
     live_post,
     neighbours,
     posts_with_ids,
@@ -55,19 +59,6 @@ def posts_in_order(ids, *, tags: bool = False) -> list[Post]:
     return attach_terms(posts_with_ids(list(ids)), tags=tags)
 
 
-class _HomePageIds:
-    """The home page's post ids as Paginator asks for them: a count, then one page's
-    slice, read with a statement compiled once per page position (models.home_page_ids)."""
-
-    def count(self) -> int:
-        return Post.objects.live().count()
-
-    def __getitem__(self, window: slice) -> list[int]:
-        if window.stop <= window.start:  # no posts yet: Paginator asks for [0:0]
-            return []
-        return home_page_ids(window.start, window.stop - window.start)
-
-
 def page_url(base_path: str, number: int) -> str:
     return base_path if number == 1 else f"{base_path}page/{number}/"
 
@@ -75,7 +66,8 @@ def page_url(base_path: str, number: int) -> str:
 def _listing(request, *, queryset, base_path, template="posts/archive.html", **context):
     # Paginate ids, then load only that page's posts: sorting whole rows (bodies and all)
     # to keep ten made each archive page copy megabytes through SQLite's sorter.
-    ids = queryset if isinstance(queryset, _HomePageIds) else queryset.values_list("pk", flat=True)
+    # A prepared listing (models.home_listing and the rest) is already ids.
+    ids = queryset if isinstance(queryset, BoundListing) else queryset.values_list("pk", flat=True)
     page = _page(request, ids, base_path=base_path)
     page.object_list = posts_in_order(page.object_list)
     context.update(
@@ -98,7 +90,8 @@ def home(request, page=1):
         if found is None or (found.post_id and not found.post.is_live):
             raise Http404("No such post")
         return HttpResponsePermanentRedirect(found.destination())
-    return _listing(request, queryset=_HomePageIds(), base_path="/", template="posts/home.html")
+    listing = home_listing.bind(now=timezone.now())
+    return _listing(request, queryset=listing, base_path="/", template="posts/home.html")
 
 
 @require_GET
@@ -170,19 +163,17 @@ def _json_ld(post: Post, url: str) -> str:
 
 @require_GET
 def category(request, slug, page=1):
-    cat = get_object_or_404(Category, slug=slug)
-    posts = Post.objects.live()
-    if cat == SiteSettings.load().get_default_category():
-        # A post with no category is in the default one. One LEFT JOIN, and a row matches
-        # only for the default category or for none, so each post comes once.
-        posts = posts.filter(categories=cat) | posts.filter(categories__isnull=True)
-    else:
-        posts = posts.filter(categories=cat)
-    # No DISTINCT: a post is in a category once (tests/posts/test_archives.py checks both
-    # branches), and DISTINCT made counting the category's posts sort them all.
+    cat = category_with_slug(slug)
+    if cat is None:
+        raise Http404("No such category")
+    # A post with no category is in the default one. No DISTINCT: a post is in a category
+    # once (tests/posts/test_archives.py checks both), and DISTINCT made counting a
+    # category's posts sort them all.
+    default = cat == SiteSettings.load().get_default_category()
+    listing = default_category_listing if default else category_listing
     return _listing(
         request,
-        queryset=posts,
+        queryset=listing.bind(now=timezone.now(), category=cat.pk),
         base_path=cat.get_absolute_url(),
         heading=cat.name,
         kind="Category",

@@ -7,8 +7,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clarion.lib.prepared import PreparedQuery
-from clarion.posts.models import Post, home_page_ids, live_post, neighbours, posts_with_ids
+from clarion.lib.prepared import PreparedCount, PreparedQuery
+from clarion.posts.models import (
+    Category,
+    Post,
+    SiteSettings,
+    category_listing,
+    default_category_listing,
+    home_listing,
+    live_post,
+    neighbours,
+    posts_with_ids,
+)
 
 PUBLISHED_AT = Post._meta.get_field("published_at")
 
@@ -99,7 +109,38 @@ def test_the_home_page_reads_pinned_then_newest_a_page_at_a_time(dated, make_pos
     _, posts = dated
     pinned = make_post("Pinned", slug="pinned", sticky=True, published_at=posts[0].published_at)
     expected = [pinned.pk] + [p.pk for p in reversed(posts)]
-    assert home_page_ids(0, 4) == expected[:4]
-    assert home_page_ids(4, 4) == expected[4:]
+    home = home_listing.bind(now=timezone.now())
+    assert home.count() == len(expected)
+    assert home[0:4] == expected[:4]
+    assert home[4:8] == expected[4:]
+    assert home[0:0] == []
     assert [p.title for p in posts_with_ids(expected[:3])] == ["Pinned", "Post 5", "Post 4"]
     assert posts_with_ids([]) == []
+
+
+def test_a_count_answers_as_the_querysets_count(dated):
+    base, _ = dated
+    prepared = PreparedCount(None, older_than, now=PUBLISHED_AT, when=PUBLISHED_AT)
+    for days in (-1, 0, 2.5, 9):
+        now, when = timezone.now(), base + timedelta(days=days)
+        assert prepared.count(now=now, when=when) == older_than(now, when).count()
+
+
+def test_category_listings_answer_as_the_orm_does(dated, make_post):
+    base, posts = dated
+    default = SiteSettings.load().get_default_category()
+    letters = Category.objects.create(name="Letters", slug="letters")
+    for post in posts[:3]:
+        post.categories.set([letters, default] if post.pk % 2 else [letters])
+    now = timezone.now()
+    live = Post.objects.live(now)
+    cases = [
+        (category_listing, letters, live.filter(categories=letters)),
+        (default_category_listing, default, live.filter(categories=default)
+         | live.filter(categories__isnull=True)),
+    ]  # fmt: skip
+    for listing, category, queryset in cases:
+        expected = list(queryset.order_by("-published_at", "-id").values_list("pk", flat=True))
+        bound = listing.bind(now=now, category=category.pk)
+        assert bound.count() == len(expected) > 0
+        assert bound[0:2] + bound[2:10] == expected
