@@ -140,3 +140,15 @@ def test_mastodon_share_asks_for_a_server_then_hands_over(client, db):
         "/share/mastodon/", {"url": "https://evil.example/", "text": "x", "server": "a.social"}
     )
     assert other_site.status_code == 400
+
+
+def test_a_listing_shows_the_edited_bodys_first_paragraph(client, make_post):
+    # The summary is remembered per body (models._summary_of_body): an edit shows at once.
+    post = make_post("Edited", body="The first version.\n\nMore.")
+    assert '<p class="excerpt">The first version.</p>' in client.get("/").text
+    post.body = "The second version.\n\nMore."
+    post.save()
+    assert '<p class="excerpt">The second version.</p>' in client.get("/").text
+    post.excerpt = "An excerpt wins."
+    post.save()
+    assert '<p class="excerpt">An excerpt wins.</p>' in client.get("/").text
