@@ -94,7 +94,7 @@ class LatestPostsFeed(Feed):
         feed = self.feed_type(
             title=attribute("title", obj),
             subtitle=attribute("subtitle", obj),
-            link=site_url + "/",
+            link=site_url + attribute("link", obj),  # a category feed's is its page
             description=attribute("description", obj),
             language=self.language or get_language(),
             feed_url=site_url + request.path,

@@ -61,11 +61,13 @@ def test_markup_in_titles_is_escaped_in_feeds(client, make_post):
 class _DjangosFeed:
     """The feeds as Django's own Feed.get_feed builds them, with the links fixed as
     Clarion's feeds fix them: what feeds.py's get_feed replaces. (They did not fix the
-    Atom feed's id, which Django takes from the request's host: now the public address.)"""
+    Atom feed's id, which Django takes from the request's host, and gave a category's
+    feed the home page as its link: now the public address, and the category's page.)"""
 
     def get_feed(self, obj, request):
         feed = Feed.get_feed(self, obj, request)
-        feed.feed["link"] = feed.feed["id"] = settings.SITE_URL + "/"
+        feed.feed["link"] = settings.SITE_URL + self._get_dynamic_attr("link", obj)
+        feed.feed["id"] = feed.feed["link"]
         feed.feed["feed_url"] = settings.SITE_URL + request.path
         for item in feed.items:
             item["link"] = settings.SITE_URL + "/" + item["link"].split("/", 3)[3]
@@ -90,3 +92,10 @@ def test_a_feed_is_what_djangos_feed_framework_writes(posts, rf, view, path, mak
     assert ours["Last-Modified"] == djangos["Last-Modified"]
     assert b"<item>" in ours.content or b"<entry>" in ours.content
     assert b"testserver" not in ours.content  # every address is CLARION_SITE_URL's
+
+
+def test_a_category_feed_links_to_the_categorys_page(client, posts):
+    _, feed = _parse(client, "/category/campaigns/feed/")
+    assert feed.feed.link == "http://127.0.0.1:8000/category/campaigns/"
+    _, feed = _parse(client, "/feed/")
+    assert feed.feed.link == "http://127.0.0.1:8000/"
