@@ -394,28 +394,25 @@ _live_by_slug = PreparedQuery(
 _author = PreparedQuery(
     Author, lambda pk: Author.objects.filter(pk=pk), pk=Author._meta.get_field("id")
 )
-_older = PreparedQuery(
-    Post,
-    lambda now, when: (
-        Post.objects.live(now)
-        .filter(published_at__lt=when)
-        .order_by("-published_at")
-        .only("title", "slug", "published_at")[:1]
-    ),
-    now=_published_at,
-    when=_published_at,
-)
-_newer = PreparedQuery(
-    Post,
-    lambda now, when: (
-        Post.objects.live(now)
-        .filter(published_at__gt=when)
-        .order_by("published_at")
-        .only("title", "slug", "published_at")[:1]
-    ),
-    now=_published_at,
-    when=_published_at,
-)
+
+
+def _neighbour(lookup: str, order: str) -> PreparedQuery:
+    """The live post just before or after a date: title and address only."""
+    return PreparedQuery(
+        Post,
+        lambda now, when: (
+            Post.objects.live(now)
+            .filter(**{f"published_at__{lookup}": when})
+            .order_by(order)
+            .only("title", "slug", "published_at")[:1]
+        ),
+        now=_published_at,
+        when=_published_at,
+    )
+
+
+_older = _neighbour("lt", "-published_at")
+_newer = _neighbour("gt", "published_at")
 _post_categories = PreparedQuery(
     Category, lambda pk: Category.objects.filter(posts=pk), pk=Post._meta.get_field("id")
 )

@@ -8,6 +8,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,8 +16,6 @@ from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
-
-from clarion.lib.prepared import BoundListing
 
 from .models import (
     Author,
@@ -66,8 +65,8 @@ def page_url(base_path: str, number: int) -> str:
 def _listing(request, *, queryset, base_path, template="posts/archive.html", **context):
     # Paginate ids, then load only that page's posts: sorting whole rows (bodies and all)
     # to keep ten made each archive page copy megabytes through SQLite's sorter.
-    # A prepared listing (models.home_listing and the rest) is already ids.
-    ids = queryset if isinstance(queryset, BoundListing) else queryset.values_list("pk", flat=True)
+    # A prepared listing (models.home_listing and the rest) already gives ids.
+    ids = queryset.values_list("pk", flat=True) if isinstance(queryset, QuerySet) else queryset
     page = _page(request, ids, base_path=base_path)
     page.object_list = posts_in_order(page.object_list)
     context.update(

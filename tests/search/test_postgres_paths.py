@@ -446,6 +446,16 @@ def test_a_phrase_snippet_is_cut_from_around_the_phrase_not_its_first_word(backe
     assert "<mark>forced</mark> <mark>repatriation</mark> of many" in snippet
 
 
+def _an_old_post_four_bulletins_and_others(backend, make_post, old_body, bulletin_body):
+    """ "Tumen" nine days old, "Bulletin 0-3" now, six posts about Seoul; all indexed."""
+    old = make_post(
+        "Tumen", body=old_body, published_at=timezone.now() - timezone.timedelta(days=9)
+    )
+    news = [make_post(f"Bulletin {n}", body=bulletin_body) for n in range(4)]
+    others = [make_post(f"Other {n}", body="Seoul.") for n in range(6)]
+    backend.index_posts([old.pk, *(p.pk for p in news + others)])
+
+
 @pytest.mark.parametrize("margin", [1e-9, 1e9], ids=["too-few-then-all", "enough"])
 def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     backend, make_post, monkeypatch, margin
@@ -456,12 +466,7 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     monkeypatch.setattr(postgres, "SPAN_FROM", 0.0)
     monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
     monkeypatch.setattr(backend, "rank_window", 3)
-    old = make_post(
-        "Tumen", body="Tumen.", published_at=timezone.now() - timezone.timedelta(days=9)
-    )
-    news = [make_post(f"Bulletin {n}", body="News from Tumen.") for n in range(4)]
-    others = [make_post(f"Other {n}", body="Seoul.") for n in range(6)]
-    backend.index_posts([old.pk, *(p.pk for p in news + others)])
+    _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen.", "News from Tumen.")
     with CaptureQueriesContext(connection) as queries:
         page = backend.search("tumen")
     windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
@@ -483,12 +488,7 @@ def test_a_prefix_or_a_pair_first_asks_a_guessed_span_of_the_newest_ids(
     monkeypatch.setattr(postgres, "SPAN_FROM", 1e9)  # no span from the estimates
     monkeypatch.setattr(postgres, "GUESS_SPAN", span)
     monkeypatch.setattr(backend, "rank_window", 3)
-    old = make_post(
-        "Tumen", body="Tumen news.", published_at=timezone.now() - timezone.timedelta(days=9)
-    )
-    news = [make_post(f"Bulletin {n}", body="Tumen news today.") for n in range(4)]
-    others = [make_post(f"Other {n}", body="Seoul.") for n in range(6)]
-    backend.index_posts([old.pk, *(p.pk for p in news + others)])
+    _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen news.", "Tumen news today.")
     with CaptureQueriesContext(connection) as queries:
         page = backend.search(text)
     windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
