@@ -226,6 +226,20 @@ def queries(seed: int, count: int = 200) -> list[str]:
     return out
 
 
+def prefix_queries(seed: int, per_length: int = 8) -> list[str]:
+    """Prefixes of 3 to 7 letters of mid-frequency words, and of real words cut where
+    stemming cuts them differently (``shenya*``, ``repatria*``): what ``word*`` costs when
+    the prefix is longer than the stem of some of its words, or shorter."""
+    gen = TextGenerator(seed)
+    rng = random.Random(seed + 3)
+    middle = gen.vocab[100:5000]
+    out = []
+    for length in range(3, 8):
+        words = [w for w in middle if len(w) > length]
+        out += [rng.choice(words)[:length] + "*" for _ in range(per_length)]
+    return out + ["shenya*", "Sheny*", "repatria*", "escap*", "detent*"]
+
+
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     if len(samples) < 2:
         return samples[0], samples[0], samples[0]
@@ -338,8 +352,11 @@ def main() -> int:
         response = client.get("/search/suggest/", {"q": q.strip('"*-')[:5]})
         assert response.status_code == 200, (q, response.status_code)
 
+    prefixes = prefix_queries(args.seed)
     rows = [
         ("search function", timed(lambda q: backend.search(q), qs, args.passes)),
+        ("search function, prefixes", timed(lambda q: backend.search(q), prefixes, args.passes)),
+        ("/search/ page, prefixes", timed(page, prefixes, args.passes)),
         ("/search/ page", timed(page, qs, args.passes)),
         # The same page with no query: the site's header, sidebar and footer alone.
         ("/search/?q= (page chrome only)", timed(lambda q: page(""), qs, args.passes)),
