@@ -177,15 +177,22 @@ def csrf_token(request) -> str:
     return _masked(secret)
 
 
-# The cipher of ``_mask_cipher_secret`` for every (secret character, mask character) pair,
-# so masking is two C-level maps instead of a Python loop over 32 characters.
-_CIPHER = {x + y: _CHARS[(_INDEX[x] + _INDEX[y]) % len(_CHARS)] for x in _CHARS for y in _CHARS}
+# ``_mask_cipher_secret`` adds each secret character's index in the alphabet to the mask
+# character's, modulo 62. Done here on bytes: two translations to indexes, one C-level map
+# of additions, one translation back (a third of the time of a dict lookup per character).
+_TO_INDEX = bytes(_INDEX.get(chr(b), 0) for b in range(256))
+_FROM_SUM = bytes(ord(_CHARS[s % len(_CHARS)]) for s in range(2 * len(_CHARS))).ljust(256, b"?")
 
 
 def _masked(secret: str) -> str:
     """A masked token for this secret, as ``django.middleware.csrf._mask_cipher_secret``."""
     mask = _random_csrf_string()
-    return mask + "".join(map(_CIPHER.__getitem__, map(operator.add, secret, mask)))
+    sums = map(
+        operator.add,
+        secret.encode("ascii").translate(_TO_INDEX),
+        mask.encode("ascii").translate(_TO_INDEX),
+    )
+    return mask + bytes(sums).translate(_FROM_SUM).decode("ascii")
 
 
 @lru_cache(maxsize=4096)
@@ -470,8 +477,9 @@ class FastPath:
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "HEAD"):
             return None
-        if not _CONDITIONAL.isdisjoint(environ):
-            return None
+        for header in _CONDITIONAL:  # four lookups; isdisjoint(environ) walked all of it
+            if header in environ:
+                return None
         # PEP 3333: PATH_INFO is bytes decoded as latin-1; Django decodes it as UTF-8.
         path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8")
         if not cacheable_path(path):
@@ -504,8 +512,11 @@ class FastPath:
         return headers, b"" if method == "HEAD" else body, path
 
 
-_CONDITIONAL = frozenset(
-    {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
+_CONDITIONAL = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
 )
 _WELL_FORMED_SECRET = re.compile(f"[{re.escape(CSRF_ALLOWED_CHARS)}]{{{CSRF_SECRET_LENGTH}}}")
 

@@ -148,7 +148,7 @@ def _shared_counter(wrapper) -> SharedCounter | None:
     SQLite database, or a folder the process cannot write)."""
     global _counter, _counter_for
     name = wrapper.settings_dict["NAME"]
-    if _counter_for == name:
+    if _counter_for is name or _counter_for == name:  # `is`: a Path's == costs a microsecond
         return _counter
     with _counter_lock:
         if _counter_for != name:

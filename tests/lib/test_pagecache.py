@@ -2,10 +2,13 @@ import re
 import time
 
 import pytest
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from clarion.lib.pagecache import CSRF_SENTINEL
+from clarion.lib.pagecache import CSRF_SENTINEL, _masked
 from clarion.posts.models import Post, SiteSettings
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -237,3 +240,11 @@ def test_the_copies_are_bounded_to_the_most_recently_read_pages(client, letter, 
         assert client.get(path)["X-Clarion-Cache"] == "miss"
     assert len(pagecache._near) == 2
     assert client.get("/")["X-Clarion-Cache"] == "hit"  # from the shared cache again
+
+
+@given(st.text(alphabet=CSRF_ALLOWED_CHARS, min_size=32, max_size=32))
+def test_a_masked_token_unmasks_to_its_secret_as_django_reads_it(secret):
+    token = _masked(secret)
+    assert len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(token) == secret
+    assert token[:32] != _masked(secret)[:32]  # a fresh mask each time
