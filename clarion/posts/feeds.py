@@ -7,7 +7,14 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import get_language
 
-from .models import Post, SiteSettings, category_listing, category_with_slug, latest_listing
+from .models import (
+    Post,
+    SiteSettings,
+    category_listing,
+    category_with_slug,
+    default_category_listing,
+    latest_listing,
+)
 from .views import posts_in_order
 
 FEED_ITEMS = 20
@@ -150,7 +157,11 @@ class CategoryFeed(LatestPostsFeed):
         return obj.get_absolute_url()
 
     def items(self, obj):
-        return _latest(category_listing.bind(now=timezone.now(), category=obj.pk))
+        # The same posts as the category's page: the default one also has the posts filed
+        # in no category.
+        default = obj == SiteSettings.load().get_default_category()
+        listing = default_category_listing if default else category_listing
+        return _latest(listing.bind(now=timezone.now(), category=obj.pk))
 
 
 def _latest(listing) -> list[Post]:

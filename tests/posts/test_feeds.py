@@ -1,10 +1,12 @@
+import html
+
 import feedparser
 import pytest
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 
 from clarion.posts import feeds
-from clarion.posts.models import Category
+from clarion.posts.models import Category, SiteSettings
 
 
 @pytest.fixture
@@ -99,3 +101,17 @@ def test_a_category_feed_links_to_the_categorys_page(client, posts):
     assert feed.feed.link == "http://127.0.0.1:8000/category/campaigns/"
     _, feed = _parse(client, "/feed/")
     assert feed.feed.link == "http://127.0.0.1:8000/"
+
+
+def test_the_default_categorys_feed_lists_what_its_page_lists(client, posts, make_post):
+    default = SiteSettings.load().get_default_category()
+    gone = Category.objects.create(name="Gone", slug="gone")
+    make_post("Filed in no category", categories=[gone])
+    gone.delete()  # its posts are now in no category, which shows them in the default one
+    make_post("Filed in the default", categories=[default])
+    _, feed = _parse(client, f"/category/{default.slug}/feed/")
+    listed = [e.title for e in feed.entries]
+    assert listed[:2] == ["Filed in the default", "Filed in no category"]
+    assert "Visit to Seoul" not in listed
+    page = client.get(f"/category/{default.slug}/").content.decode()
+    assert all(html.escape(title) in page for title in listed)
