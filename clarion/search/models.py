@@ -29,3 +29,21 @@ class SearchDocument(models.Model):
 
     def as_row(self) -> tuple[str, str, str, str]:
         return (self.title, self.excerpt, self.body, self.terms)
+
+
+class SearchWord(models.Model):
+    """A word of the indexed text, folded (lower case, no accents), as a whole word.
+
+    Both engines store stems, and stem a prefix before matching it (``sheny*`` becomes
+    ``sheni*``, a prefix of no stem of *Shenyang*): the vocabulary gives ``word*`` the
+    whole words that begin with it (clarion/search/vocabulary.py). Filled as documents are
+    written; a word no document holds any longer stays, harmless (it matches nothing),
+    until ``rebuild_search_index`` starts the vocabulary afresh. Ordered by code point on
+    both engines (migration 0007 gives the column the "C" collation on PostgreSQL), so the
+    words beginning with a prefix are one range of the primary key.
+    """
+
+    word = models.CharField(max_length=48, primary_key=True)
+
+    def __str__(self):
+        return self.word

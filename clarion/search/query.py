@@ -1,10 +1,11 @@
 """What a reader typed, parsed into a small query that every backend compiles its own way.
 
 Readers' syntax, as on the search engines they know: words (all must match), ``"exact
-phrases"``, ``-excluded`` words or phrases (``NOT`` works too), ``prefix*`` and ``OR``
-between two alternatives. Everything else is text: operators of the engines (``NEAR(``,
-``^``, ``:``, ``AND``) are not operators here, and only runs of letters and digits ever
-reach an engine, always quoted by the backend, so no input can break its query syntax.
+phrases"``, ``-excluded`` words or phrases (``NOT`` works too), ``prefix*`` (also as the
+last word of a phrase: ``"forced repatria*"``) and ``OR`` between two alternatives.
+Everything else is text: operators of the engines (``NEAR(``, ``^``, ``:``, ``AND``) are
+not operators here, and only runs of letters and digits ever reach an engine, always
+quoted by the backend, so no input can break its query syntax.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ MAX_CLAUSES = 12
 
 # A word is a run of letters and digits. "_" and apostrophes split words, as they do in
 # FTS5's unicode61 tokenizer and PostgreSQL's parser.
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
 class Term:
-    """One word, or several that must be adjacent (a phrase); ``prefix`` applies to the last."""
+    """One word, or several that must be adjacent (a phrase); ``prefix`` applies to the last.
+
+    ``alternatives`` are whole words that begin with a prefix, from the vocabulary of
+    indexed words (clarion/search/vocabulary.py): the term also matches with its last word
+    replaced by any of them, each read by the engine as an ordinary word.
+    """
 
     words: tuple[str, ...]
     prefix: bool = False
+    alternatives: tuple[str, ...] = ()
 
     @property
     def is_phrase(self) -> bool:
@@ -141,9 +148,11 @@ def _closing_quote(text: str, start: int) -> int:
 
 
 def _term(value: str, *, phrase: bool) -> Term | None:
-    words = tuple(_WORD.findall(value))
+    words = tuple(WORD.findall(value))
     if not words:
         return None
-    # "Shen*" is a prefix; inside quotes a star is only punctuation, as on search engines.
-    prefix = not phrase and value.rstrip().endswith("*")
+    # "Shen*" is a prefix, and so is the last word of "forced repatria*" (a star right
+    # after it, inside the quotes); any other star inside quotes is only punctuation.
+    stripped = value.rstrip()
+    prefix = stripped.endswith("*") and (not phrase or stripped[-2:-1].isalnum())
     return Term(words=words, prefix=prefix)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clarion.posts.models import Post
+from clarion.search import vocabulary
 from clarion.search.backends import load_backend
 from clarion.search.backends.sqlite import fts5_available
 from clarion.search.models import SearchDocument
@@ -52,6 +53,15 @@ HOSTILE_QUERIES = [
     ")))",
     "korea:*A",
     "a" * 300,
+    # Prefixes: each asks the vocabulary of indexed words too.
+    "a*",
+    '"*',
+    "%*",
+    "_*",
+    "%_*",
+    '"korea*" *',
+    "k* " * 12,
+    "x" * 10_000 + "*",
 ]
 
 
@@ -112,6 +122,86 @@ class BackendContract:
         index(post)
         assert titles(backend.search("Shen*")) == ["Detention centres"]
         assert titles(backend.search("Shen")) == []
+
+    def test_a_prefix_finds_words_whose_stem_does_not_begin_with_it(
+        self, backend, index, make_post
+    ):
+        # Stemmed, "sheny" is "sheni" and "repatria" is longer than "repatri", the stem
+        # of "repatriation": neither is the start of a stem in the index (issue #5).
+        post = make_post("A report", body="Forced repatriation from Shenyang continued.")
+        other = make_post("Other", body="Nothing to do with it.")
+        index(post, other)
+        for text in ("Sheny*", "shenya*", "SHENY*", "repatria*", "REPATRIAT*"):
+            assert titles(backend.search(text)) == ["A report"], text
+
+    def test_every_prefix_of_a_word_from_three_letters_finds_it(
+        self, backend, letter_and_neighbours
+    ):
+        for word in ("Shenyang", "repatriation", "escapees"):
+            for end in range(3, len(word) + 1):
+                found = titles(backend.search(word[:end] + "*"))
+                assert letter_and_neighbours.title in found, word[:end]
+
+    def test_a_prefix_ignores_accents_and_case(self, backend, index, make_post):
+        post = make_post("Notes from Zürich", body="A meeting in Pyŏngyang.")
+        index(post)
+        for text in ("zür*", "zur*", "ZÜRI*", "pyong*", "Pyŏngy*", "PYONGYA*"):
+            assert titles(backend.search(text)) == ["Notes from Zürich"], text
+
+    def test_a_prefix_may_end_a_phrase(self, backend, index, make_post):
+        a = make_post("First", body="They face forced repatriation to the north.")
+        b = make_post("Second", body="Repatriation was forced on them.")
+        index(a, b)
+        assert titles(backend.search('"forced repatria*"')) == ["First"]
+        assert titles(backend.search('"forced repatriat*"')) == ["First"]
+        assert set(titles(backend.search("forced repatria*"))) == {"First", "Second"}
+
+    def test_a_prefix_of_no_word_finds_nothing(self, backend, index, make_post):
+        post = make_post("A report", body="Forced repatriation from Shenyang continued.")
+        index(post)
+        results = backend.search("shenz*")
+        assert results.hits == [] and results.total == 0
+        assert backend.suggest("shenz") == []
+
+    def test_a_prefix_of_more_words_than_the_cap_still_finds_them(self, backend, index, make_post):
+        # More whole words begin with "shen" than a prefix is given, all shorter than
+        # "shenyang": the vocabulary's part stops at the cap, and "shenyang", past it, is
+        # found by the stemmed prefix as before.
+        many = [f"shen{a}{b}" for a in "bcdfgklmnp" for b in "aeiou"][: vocabulary.PREFIX_WORDS + 8]
+        crowd = make_post("Crowd", body=" ".join(many))
+        letter = make_post("Letter on Shenyang", body="Held in Shenyang.")
+        index(crowd, letter)
+        assert len(vocabulary.starting_with("shen")) == vocabulary.PREFIX_WORDS
+        assert set(titles(backend.search("shen*"))) == {"Crowd", "Letter on Shenyang"}
+        assert titles(backend.search("shenya*")) == ["Letter on Shenyang"]
+        assert titles(backend.search("shenbi*")) == ["Crowd"]
+        # Twelve such prefixes, each with its whole words, in one query.
+        assert set(titles(backend.search("shen* " * 12))) == {"Crowd", "Letter on Shenyang"}
+        assert titles(backend.search("shen* " * 11 + "-shenyang")) == ["Crowd"]
+
+    def test_a_word_found_through_its_prefix_is_highlighted(self, backend, index, make_post):
+        post = make_post(
+            "Letter on Shenyang",
+            body="Opening words. " * 40 + "They were held in a Shenyang detention centre.",
+        )
+        index(post)
+        hit = backend.search("Sheny*").hits[0]
+        assert "<mark>Shenyang</mark>" in hit.title_html
+        assert "<mark>Shenyang</mark> detention" in hit.snippet_html
+
+    def test_a_prefix_ranks_a_title_match_first(self, backend, index, make_post):
+        deep = make_post(
+            "Weekly notes",
+            body="Nothing much to report this week. " * 60 + "Shenyang was mentioned.",
+            published_at=timezone.now() - timezone.timedelta(hours=1),
+        )
+        titled = make_post(
+            "Shenyang detention centre",
+            body="A short note on conditions there.",
+            published_at=timezone.now() - timezone.timedelta(days=30),
+        )
+        index(deep, titled)
+        assert titles(backend.search("sheny*")) == ["Shenyang detention centre", "Weekly notes"]
 
     def test_it_matches_either_alternative_of_or(self, backend, index, make_post):
         a = make_post("Seoul", body="A city in the south.")
@@ -260,6 +350,19 @@ class BackendContract:
                 typed = word[:end]
                 assert [s.title for s in backend.suggest(typed)] == [post.title], typed
 
+    def test_it_suggests_a_title_at_every_length_typed_from_three_letters(
+        self, backend, letter_and_neighbours, make_post
+    ):
+        # Suggestions are titles only: the letter's title holds "repatriation", not
+        # "Shenyang".
+        titled = make_post("Shenyang detention centre", body="A note.")
+        index = backend.index_posts
+        index([titled.pk])
+        for word, post in (("Shenyang", titled), ("repatriation", letter_and_neighbours)):
+            for end in range(3, len(word) + 1):
+                found = [s.title for s in backend.suggest(word[:end])]
+                assert post.title in found, word[:end]
+
     def test_it_does_not_suggest_posts_readers_cannot_see(
         self, backend, index, make_post, scheduled_post
     ):
@@ -305,4 +408,8 @@ class TestFallbackBackend(BackendContract):
 
     @pytest.mark.skip(reason="The plain fallback matches substrings, not whole words.")
     def test_it_matches_prefixes(self):
+        pass
+
+    @pytest.mark.skip(reason="The plain fallback compares accents as written.")
+    def test_a_prefix_ignores_accents_and_case(self):
         pass

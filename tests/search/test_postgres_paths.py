@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clarion.posts.models import Category, Post, Tag
+from clarion.search import vocabulary
 from clarion.search.backends import postgres
 from clarion.search.backends.postgres import RANK_BODY_CHARS, PostgresSearchBackend, tsquery
-from clarion.search.models import SearchDocument
+from clarion.search.models import SearchDocument, SearchWord
 from clarion.search.query import parse
 
 pytestmark = pytest.mark.skipif(
@@ -509,12 +510,18 @@ def test_a_prefix_or_a_pair_first_asks_a_guessed_span_of_the_newest_ids(
         "camps OR prisons -china",
         '"north-east" labour*',
         "l'escapée",
+        "Sheny*",
+        '"forced repatria*"',
+        "repatria* -shen* OR tumen*",
     ],
 )
 def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
     """The page statement writes its tsquery as SQL (tsquery_sql) to save the ORM's cost;
     the count and suggestions still use the ORM's (tsquery). Both must ask the same."""
-    query = parse(text)
+    SearchWord.objects.bulk_create(
+        SearchWord(word=w) for w in ["shenyang", "shenzhen", "repatriation", "tumen", "she"]
+    )
+    query = vocabulary.expand(parse(text))
     orm_sql, orm_params = postgres._compile(tsquery(query))
     sql, params = postgres.tsquery_sql(query)
     with connection.cursor() as cursor:

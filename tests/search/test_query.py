@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from clarion.search.backends import get_search_backend
 from clarion.search.backends.sqlite import match_expression
-from clarion.search.query import MAX_CLAUSES, Clause, Term, parse
+from clarion.search.query import MAX_CLAUSES, Clause, Query, Term, parse
 
 
 def test_it_reads_words_phrases_exclusions_prefixes_and_or():
@@ -22,6 +22,21 @@ def test_it_runs_an_open_quote_to_the_end():
     assert parse('"forced repatriation').clauses == (
         Clause(terms=(Term(words=("forced", "repatriation")),)),
     )
+
+
+def test_a_star_ending_the_last_word_of_a_phrase_makes_it_a_prefix():
+    assert parse('"forced repatria*"').clauses[0].terms == (
+        Term(words=("forced", "repatria"), prefix=True),
+    )
+    # Anywhere else inside quotes a star is punctuation.
+    assert parse('"forced * repatriation"').clauses[0].terms[0].prefix is False
+    assert parse('"forced repatriation *"').clauses[0].terms[0].prefix is False
+
+
+def test_a_prefix_matches_its_whole_words_too_in_fts5():
+    term = Term(words=("forced", "repatria"), prefix=True, alternatives=("repatriation",))
+    query = Query(text="", clauses=(Clause(terms=(term,)),))
+    assert match_expression(query) == '((("forced repatria"* OR "forced repatriation")))'
 
 
 def test_it_treats_engine_operators_as_words():

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from clarion.posts.models import Post
 
-from .. import documents
+from .. import documents, vocabulary
 from ..documents import MARK_END, MARK_START
 from ..models import SearchDocument
 from ..query import Clause, Query, Term, parse
@@ -156,6 +156,10 @@ class BaseSearchBackend:
     # Ranking reads each match's positions, so a word found in most of 100,000 posts took
     # seconds; past this, readers are asked to narrow the search (docs/benchmarks.md).
     rank_window = 1000
+    # Whether ``word*`` also matches the vocabulary's whole words that begin with it
+    # (clarion/search/vocabulary.py): engines that stem do need it; plain substring
+    # matching does not.
+    expands_prefixes = True
 
     def __init__(self, params: dict | None = None):
         self.params = params or {}
@@ -173,6 +177,7 @@ class BaseSearchBackend:
             stored = {d.pk: d.as_row() for d in SearchDocument.objects.filter(pk__in=ids)}
             changed = [d for d in docs if stored.get(d.pk) != d.as_row()]
             self._write(changed, fresh=False)
+            vocabulary.record(changed)
             gone = ids - {d.pk for d in docs}
             if gone:
                 SearchDocument.objects.filter(pk__in=gone).delete()
@@ -183,11 +188,15 @@ class BaseSearchBackend:
         total = len(ids)
         with transaction.atomic():
             self._clear()
+            vocabulary.clear()
+            seen: set[str] = set()
             if progress:
                 progress(0, total)
             for start in range(0, total, batch_size):
                 chunk = ids[start : start + batch_size]
-                self._write(documents.build_many(chunk), fresh=True)
+                docs = documents.build_many(chunk)
+                self._write(docs, fresh=True)
+                vocabulary.record(docs, seen=seen)
                 if progress:
                     progress(min(start + batch_size, total), total)
             self._finish_rebuild()
@@ -223,9 +232,10 @@ class BaseSearchBackend:
             return Results(query=query)
         now = timezone.now()
         limit = min(limit, self.rank_window - offset)
-        hits, total = self._search(query, offset=offset, limit=limit, now=now)
+        expanded = self._expanded(query)
+        hits, total = self._search(expanded, offset=offset, limit=limit, now=now)
         if not hits and offset > 0:
-            total = self._count(query, now=now)
+            total = self._count(expanded, now=now)
         capped = total > self.rank_window
         # A backend may read the hits' posts with the hits (PostgreSQL does, checked live in
         # the same statement); the others are loaded here. The results page shows
@@ -250,15 +260,17 @@ class BaseSearchBackend:
         if query is None:
             return []
         now = timezone.now()
-        found = self._suggestions(self._suggest(query, limit=limit, now=now))
+        found = self._suggestions(self._suggest(self._expanded(query), limit=limit, now=now))
         last = query.clauses[-1].terms[0]
         if last.prefix and len(found) < limit:
             # The engines stem a half-typed word as if it were whole: "sheny" becomes
             # "sheni", which "shenyang" never does, so suggestions vanished at one letter and
-            # came back at the next (and PostgreSQL drops "she" as a stop word). Drop letters
-            # from its end until the engine finds something (a stem can be much shorter than
-            # its word: "repatriations" is "repatri"), then keep the titles with a word
-            # beginning with what was typed.
+            # came back at the next (and PostgreSQL drops "she" as a stop word). The
+            # vocabulary's whole words mend that, up to PREFIX_WORDS of them; past that, and
+            # for a word not yet in the vocabulary, drop letters from its end until the
+            # engine finds something (a stem can be much shorter than its word:
+            # "repatriations" is "repatri"), then keep the titles with a word beginning
+            # with what was typed.
             word = last.words[0]
             typed = _folded(word)
             for end in range(len(word) - 1, max(1, len(word) - 9), -1):
@@ -274,6 +286,9 @@ class BaseSearchBackend:
                     ]
                     break
         return found[:limit]
+
+    def _expanded(self, query: Query) -> Query:
+        return vocabulary.expand(query) if self.expands_prefixes else query
 
     @staticmethod
     def _suggestions(ids: list[int]) -> list[Suggestion]:

@@ -37,16 +37,25 @@ def _clause_q(clause: Clause, fields=FIELDS) -> Q:
     return q
 
 
-def highlight(text: str, words: list[str]) -> str:
+def highlight(text: str, words: list[str], prefixes: frozenset[str] = frozenset()) -> str:
+    """Mark ``words`` in ``text``; a word in ``prefixes`` with the rest of its word."""
     if not words:
         return text
     pattern = re.compile(
-        "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)), re.I
+        "|".join(
+            re.escape(w) + (r"\w*" if w in prefixes else "")
+            for w in sorted(set(words), key=len, reverse=True)
+        ),
+        re.I,
     )
     return pattern.sub(lambda m: MARK_START + m.group(0) + MARK_END, text)
 
 
-def snippet(text: str, words: list[str]) -> str:
+def _prefixes(query: Query) -> frozenset[str]:
+    return frozenset(t.words[-1] for c in query.positive for t in c.terms if t.prefix)
+
+
+def snippet(text: str, words: list[str], prefixes: frozenset[str] = frozenset()) -> str:
     lowered = text.lower()
     positions = [p for p in (lowered.find(w.lower()) for w in words) if p >= 0]
     if not positions:
@@ -55,13 +64,15 @@ def snippet(text: str, words: list[str]) -> str:
     piece = text[start : start + SNIPPET_CHARS]
     return (
         ("…" if start else "")
-        + highlight(piece, words)
+        + highlight(piece, words, prefixes)
         + ("…" if start + SNIPPET_CHARS < len(text) else "")
     )
 
 
 class FallbackSearchBackend(BaseSearchBackend):
     name = "fallback"
+    # A substring already matches every word that begins with it.
+    expands_prefixes = False
 
     def _matches(self, query: Query, now: datetime):
         docs = SearchDocument.objects.filter(post__in=Post.objects.live(now))
@@ -85,15 +96,19 @@ class FallbackSearchBackend(BaseSearchBackend):
             .order_by("-score", "-post__published_at", "-post_id")
         )
         total = docs.count()
-        words = query.words
+        words, prefixes = query.words, _prefixes(query)
         hits = []
         for doc in docs[offset : offset + limit]:
-            text = snippet(doc.body, words) or snippet(doc.excerpt, words) or doc.excerpt
+            text = (
+                snippet(doc.body, words, prefixes)
+                or snippet(doc.excerpt, words, prefixes)
+                or doc.excerpt
+            )
             hits.append(
                 Hit(
                     post_id=doc.pk,
                     score=doc.score,
-                    title_html=marked_html(highlight(doc.title, words)),
+                    title_html=marked_html(highlight(doc.title, words, prefixes)),
                     snippet_html=marked_html(text),
                 )
             )

@@ -97,10 +97,16 @@ def _lexeme(word: str) -> str:
 def _term_text(term: Term, weight: str = "") -> tuple[str, str]:
     """How a term is asked: ("raw" or "websearch", the text given to it)."""
     if term.prefix or weight:
-        lexemes = [_lexeme(w) + (f":{weight}" if weight else "") for w in term.words[:-1]]
+        marked = f":{weight}" if weight else ""
+        head = [_lexeme(w) + marked for w in term.words[:-1]]
         suffix = ("*" if term.prefix else "") + weight
-        lexemes.append(_lexeme(term.words[-1]) + (f":{suffix}" if suffix else ""))
-        return "raw", " <-> ".join(lexemes)
+        text = " <-> ".join([*head, _lexeme(term.words[-1]) + (f":{suffix}" if suffix else "")])
+        if term.alternatives:
+            # to_tsquery stems the prefix too: it also matches its whole words from the
+            # vocabulary, which to_tsquery stems as it stemmed the documents.
+            whole = [" <-> ".join([*head, _lexeme(w) + marked]) for w in term.alternatives]
+            text = " | ".join(f"( {t} )" for t in [text, *whole])
+        return "raw", text
     text = " ".join(term.words)
     # Quoted, websearch_to_tsquery reads several words as a phrase; it never raises.
     return "websearch", f'"{text}"' if term.is_phrase else text
@@ -171,7 +177,12 @@ def tsquery_sql(query: Query) -> SQL:
 
 def _words(term: Term) -> list[Term]:
     last = len(term.words) - 1
-    return [Term((w,), prefix=term.prefix and i == last) for i, w in enumerate(term.words)]
+    return [
+        Term((w,), prefix=term.prefix and i == last, alternatives=term.alternatives)
+        if i == last
+        else Term((w,))
+        for i, w in enumerate(term.words)
+    ]
 
 
 def tier_tsquery_sql(query: Query, weight: str = "") -> SQL:
@@ -401,7 +412,7 @@ def _page_statement(
         ", hits AS MATERIALIZED (SELECT ranked.*, d.title, d.excerpt, d.body, d.search_vector,"
         f" coalesce(regexp_instr(d.body, ({LOCATOR_SQL}), 1, 1, 0, 'i'), 0) AS at"
         f" FROM ranked JOIN {TABLE} d ON d.post_id = ranked.id)",
-        [" ".join(t.words) for c in query.positive for t in c.terms],
+        _located(query),
     )
     add(
         ", chunks AS MATERIALIZED (SELECT id, at, CASE WHEN at > 0 THEN substr(body,"
@@ -444,6 +455,17 @@ def _page_statement(
         " ORDER BY hits.tier DESC, hits.score DESC NULLS LAST, hits.published_at DESC, hits.id DESC"
     )
     return "".join(sql), params
+
+
+def _located(query: Query) -> list[str]:
+    """The texts of the terms looked for, for LOCATOR_SQL: a prefix's whole words from the
+    vocabulary too, as a stem may not begin them ("repatria*": "repatri")."""
+    texts = []
+    for clause in query.positive:
+        for term in clause.terms:
+            texts.append(" ".join(term.words))
+            texts += [" ".join((*term.words[:-1], w)) for w in term.alternatives]
+    return texts
 
 
 @cache

@@ -95,8 +95,14 @@ def _quote(word: str) -> str:
 
 def _term(term: Term) -> str:
     # A quoted string is always a phrase of tokens to FTS5, never an operator or column
-    # name, and "…"* makes its last token a prefix.
-    return _quote(" ".join(term.words)) + ("*" if term.prefix else "")
+    # name, and "…"* makes its last token a prefix. FTS5 stems the prefix too, so it also
+    # matches its whole words from the vocabulary, each a phrase of its own.
+    matched = _quote(" ".join(term.words)) + ("*" if term.prefix else "")
+    if not term.alternatives:
+        return matched
+    head = term.words[:-1]
+    whole = [_quote(" ".join((*head, word))) for word in term.alternatives]
+    return "(" + " OR ".join([matched, *whole]) + ")"
 
 
 def match_expression(query: Query, column: str | None = None) -> str:
