@@ -28,7 +28,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 POST = "/2021/07/19/letter-to-the-foreign-secretary/"
-PAGES = {"home": "/", "post": POST, "category": "/category/human-rights/", "feed": "/feed/"}
+PAGES = {
+    "home": "/",
+    "post": POST,
+    "category": "/category/human-rights/",
+    "feed": "/feed/",
+    # The other archives (bench/make_posts.py files posts under tag-0 … tag-9).
+    "tag": "/tag/tag-9/",
+    "author": "/author/david-alton/",
+    "year": "/2025/",
+}
 
 
 def build_site(data: Path, posts: int) -> None:

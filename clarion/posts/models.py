@@ -460,6 +460,29 @@ default_category_listing = PreparedListing(
     now=_published_at,
     category=_CATEGORY,
 )
+tag_listing = PreparedListing(
+    lambda now, tag: Post.objects.live(now).filter(tags=tag).order_by("-published_at", "-id"),
+    now=_published_at,
+    tag=Tag._meta.pk,
+)
+author_listing = PreparedListing(
+    lambda now, author: (
+        Post.objects.live(now).filter(author=author).order_by("-published_at", "-id")
+    ),
+    now=_published_at,
+    author=Author._meta.pk,
+)
+# The year and month archives: live posts published in [start, end).
+period_listing = PreparedListing(
+    lambda now, start, end: (
+        Post.objects.live(now)
+        .filter(published_at__gte=start, published_at__lt=end)
+        .order_by("-published_at", "-id")
+    ),
+    now=_published_at,
+    start=_published_at,
+    end=_published_at,
+)
 _category_by_slug = PreparedQuery(
     Category, lambda slug: Category.objects.filter(slug=slug), slug=Category._meta.get_field("slug")
 )
@@ -467,6 +490,24 @@ _category_by_slug = PreparedQuery(
 
 def category_with_slug(slug: str) -> Category | None:
     found = _category_by_slug(slug=slug)
+    return found[0] if found else None
+
+
+_tag_by_slug = PreparedQuery(
+    Tag, lambda slug: Tag.objects.filter(slug=slug), slug=Tag._meta.get_field("slug")
+)
+_author_by_slug = PreparedQuery(
+    Author, lambda slug: Author.objects.filter(slug=slug), slug=Author._meta.get_field("slug")
+)
+
+
+def tag_with_slug(slug: str) -> Tag | None:
+    found = _tag_by_slug(slug=slug)
+    return found[0] if found else None
+
+
+def author_with_slug(slug: str) -> Author | None:
+    found = _author_by_slug(slug=slug)
     return found[0] if found else None
 
 

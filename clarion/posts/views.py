@@ -18,20 +18,23 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from .models import (
-    Author,
     Page,
     Post,
     Redirect,
     SiteSettings,
-    Tag,
     attach_terms,
+    author_listing,
+    author_with_slug,
     category_listing,
     category_with_slug,
     default_category_listing,
     home_listing,
     live_post,
     neighbours,
+    period_listing,
     posts_with_ids,
+    tag_listing,
+    tag_with_slug,
 )
 from .share import share_links
 
@@ -183,10 +186,12 @@ def category(request, slug, page=1):
 
 @require_GET
 def tag(request, slug, page=1):
-    t = get_object_or_404(Tag, slug=slug)
+    t = tag_with_slug(slug)
+    if t is None:
+        raise Http404("No such tag")
     return _listing(
         request,
-        queryset=Post.objects.live().filter(tags=t),
+        queryset=tag_listing.bind(now=timezone.now(), tag=t.pk),
         base_path=t.get_absolute_url(),
         heading=t.name,
         kind="Tag",
@@ -195,10 +200,12 @@ def tag(request, slug, page=1):
 
 @require_GET
 def author(request, slug, page=1):
-    a = get_object_or_404(Author, slug=slug)
+    a = author_with_slug(slug)
+    if a is None:
+        raise Http404("No such author")
     return _listing(
         request,
-        queryset=Post.objects.live().filter(author=a),
+        queryset=author_listing.bind(now=timezone.now(), author=a.pk),
         base_path=a.get_absolute_url(),
         heading=a.display_name,
         kind="Author",
@@ -220,7 +227,7 @@ def year_archive(request, year, page=1):
     start, end = _local_range(datetime(year, 1, 1), datetime(year + 1, 1, 1))
     return _listing(
         request,
-        queryset=Post.objects.live().filter(published_at__gte=start, published_at__lt=end),
+        queryset=period_listing.bind(now=timezone.now(), start=start, end=end),
         base_path=reverse("posts:year", args=[year]),
         heading=str(year),
         kind="Year",
@@ -237,7 +244,7 @@ def month_archive(request, year, month, page=1):
     start, end = _local_range(first, following)
     return _listing(
         request,
-        queryset=Post.objects.live().filter(published_at__gte=start, published_at__lt=end),
+        queryset=period_listing.bind(now=timezone.now(), start=start, end=end),
         base_path=reverse("posts:month", args=[year, f"{month:02d}"]),
         heading=first.strftime("%B %Y"),
         kind="Month",

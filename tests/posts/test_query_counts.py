@@ -1,6 +1,7 @@
 """Rendering a page costs a fixed number of queries, however many posts it lists."""
 
 import pytest
+from django.utils import timezone
 
 from clarion.posts.models import Category, SiteSettings, Tag
 
@@ -49,6 +50,24 @@ def test_it_renders_a_category_archive_in_a_fixed_number_of_queries(
     _warm(client, "/category/letters/")
     with django_assert_num_queries(CATEGORY_QUERIES):
         assert f"Letter {n - 1}" in client.get("/category/letters/").content.decode()
+
+
+# generation; the tag or author; count; ids; posts; their authors; their categories. A year
+# or a month has no row of its own to read.
+@pytest.mark.parametrize(
+    "url, queries",
+    [("/tag/asia/", 7), ("/author/alice/", 7), ("/{year}/", 6), ("/{year}/{month}/", 6)],
+)
+@pytest.mark.parametrize("n", [3, 30])
+def test_it_renders_the_other_archives_in_a_fixed_number_of_queries(
+    n, url, queries, client, make_post, django_assert_num_queries
+):
+    posts = _site_with(n, make_post)
+    when = timezone.localtime(posts[-1].published_at)
+    url = url.format(year=when.year, month=f"{when.month:02d}")
+    _warm(client, url)
+    with django_assert_num_queries(queries):
+        assert f"Letter {n - 1}" in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize("n", [3, 30])
