@@ -152,3 +152,17 @@ def test_a_listing_shows_the_edited_bodys_first_paragraph(client, make_post):
     post.excerpt = "An excerpt wins."
     post.save()
     assert '<p class="excerpt">An excerpt wins.</p>' in client.get("/").text
+
+
+@pytest.mark.parametrize("kind", ["category", "tag", "author"])
+@pytest.mark.parametrize(
+    "slug", ["%00", "nul%00byte", "a" * 5000, "%C3%A9" * 300, "page", "..", "%F0%9F%92%A5"]
+)
+def test_a_hostile_archive_address_is_not_found(client, filed, kind, slug):
+    assert client.get(f"/{kind}/{slug}/").status_code == 404
+    assert client.get(f"/{kind}/{slug}/page/2/").status_code == 404
+
+
+def test_an_address_with_a_nul_byte_is_not_found(client, filed):
+    for path in ["/%00", "/about%00/", "/?p=1%00", "/2023/07/01/plain-post%00/"]:
+        assert client.get(path).status_code == 404
