@@ -89,12 +89,22 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get()
-        return super().format(record).replace("\n", "\\n")
+        return _one_line(super().format(record))
 
     def line(self, created: float, level: str, name: str, rid: str, message: str) -> str:
         """What ``format`` gives for a record with these fields and no traceback, without
         a record (the access log's fast path; tests/ops/test_logging.py compares them)."""
-        return f"{_local_asctime(created)} {level} {name} [{rid}] {message}".replace("\n", "\\n")
+        return _one_line(f"{_local_asctime(created)} {level} {name} [{rid}] {message}")
+
+
+# Control characters and line separators as Python writes them in a string (\n, \r, \x00,
+# \x1b, \u2028): a request's
+# path or a message can then neither start a line of its own nor move a terminal's cursor.
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(0x20), 0x7F, 0x85, 0x2028, 0x2029]}
+
+
+def _one_line(text: str) -> str:
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 _asctime_second: tuple[int, str] = (-1, "")

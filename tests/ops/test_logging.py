@@ -277,3 +277,14 @@ def test_the_fast_line_is_used_only_with_clarions_own_handler_alone(caplog):
     handler.setFormatter(JsonFormatter())
     logger.addHandler(logging.NullHandler())  # a second handler (caplog's, say)
     assert sole_handler_for(logger, logging.INFO) is None
+
+
+def test_a_path_cannot_forge_a_log_line_or_move_the_terminals_cursor():
+    formatter = PlainFormatter()
+    path = "/x\nINFO clarion.request [-] GET /admin/ 200\r\x00\x1b[2J\u2028é💥"
+    line = formatter.line(0.0, "INFO", "clarion.request", "-", f"GET {path} 404 1.0ms")
+    assert line.isprintable() and len(line.splitlines()) == 1
+    escaped = "/x\\nINFO clarion.request [-] GET /admin/ 200\\r\\x00\\x1b[2J\\u2028é💥"
+    assert f"[-] GET {escaped} 404 1.0ms" in line
+    record = logging.LogRecord("x", logging.INFO, "", 0, "%s", (path,), None)
+    assert formatter.format(record).endswith(f"] {escaped}")
