@@ -32,18 +32,23 @@ class SearchDocument(models.Model):
 
 
 class SearchWord(models.Model):
-    """A word of the indexed text, folded (lower case, no accents), as a whole word.
+    """A word of the indexed text, folded (lower case, no accents), as a whole word, with
+    the engine's stem of it.
 
     Both engines store stems, and stem a prefix before matching it (``sheny*`` becomes
     ``sheni*``, a prefix of no stem of *Shenyang*): the vocabulary gives ``word*`` the
-    whole words that begin with it (clarion/search/vocabulary.py). Filled as documents are
-    written; a word no document holds any longer stays, harmless (it matches nothing),
-    until ``rebuild_search_index`` starts the vocabulary afresh. Ordered by code point on
-    both engines (migration 0007 gives the column the "C" collation on PostgreSQL), so the
-    words beginning with a prefix are one range of the primary key.
+    whole words that begin with it whose stems the stemmed prefix misses
+    (clarion/search/vocabulary.py). Filled as documents are written; a word no document
+    holds any longer stays, harmless (it matches nothing), until ``rebuild_search_index``
+    starts the vocabulary afresh. Ordered by code point on both engines (migration 0007
+    gives the column the "C" collation on PostgreSQL), so the words beginning with a prefix
+    are one range of the primary key.
     """
 
     word = models.CharField(max_length=48, primary_key=True)
+    # "" when the engine drops the word (a stop word), NULL when not known (no stemming
+    # engine, or the engine reads it as several words).
+    stem = models.TextField(null=True)
 
     def __str__(self):
         return self.word

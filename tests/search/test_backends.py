@@ -164,19 +164,25 @@ class BackendContract:
         assert backend.suggest("shenz") == []
 
     def test_a_prefix_of_more_words_than_the_cap_still_finds_them(self, backend, index, make_post):
-        # More whole words begin with "shen" than a prefix is given, all shorter than
-        # "shenyang": the vocabulary's part stops at the cap, and "shenyang", past it, is
-        # found by the stemmed prefix as before.
-        many = [f"shen{a}{b}" for a in "bcdfgklmnp" for b in "aeiou"][: vocabulary.PREFIX_WORDS + 8]
+        # More whole words begin with "shen" and with "sheny" than a prefix is given, all
+        # shorter than "shenyang".
+        endings = [f"{a}{b}" for a in "bcdfgklmnp" for b in "aeiou"][: vocabulary.PREFIX_WORDS + 8]
+        many = [f"shen{e}" for e in endings] + [f"sheny{e}" for e in endings]
         crowd = make_post("Crowd", body=" ".join(many))
         letter = make_post("Letter on Shenyang", body="Held in Shenyang.")
         index(crowd, letter)
         assert len(vocabulary.starting_with("shen")) == vocabulary.PREFIX_WORDS
+        # "shen" stems to itself and finds every word that begins so, past the cap too.
         assert set(titles(backend.search("shen*"))) == {"Crowd", "Letter on Shenyang"}
         assert titles(backend.search("shenya*")) == ["Letter on Shenyang"]
         assert titles(backend.search("shenbi*")) == ["Crowd"]
-        # Twelve such prefixes, each with its whole words, in one query.
-        assert set(titles(backend.search("shen* " * 12))) == {"Crowd", "Letter on Shenyang"}
+        # "sheny" stems to "sheni", which begins none of its words: it is given the
+        # shortest 32 and still answers (on the full-text engines "shenyang", longer, is
+        # past the cap: the limit docs/search.md describes).
+        assert "Crowd" in titles(backend.search("sheny*"))
+        # Twelve such prefixes, each with its 32 words, in one query.
+        assert "Crowd" in titles(backend.search("sheny* " * 12))
+        assert titles(backend.search("sheny* " * 11 + "-shenyang")) == ["Crowd"]
         assert titles(backend.search("shen* " * 11 + "-shenyang")) == ["Crowd"]
 
     def test_a_word_found_through_its_prefix_is_highlighted(self, backend, index, make_post):

@@ -103,6 +103,36 @@ def test_a_prefix_reads_its_words_shortest_first_and_no_others(db):
     assert vocabulary.starting_with("x" * 49) == []
 
 
+def test_a_prefix_is_given_only_the_words_its_stem_does_not_begin(db):
+    SearchWord.objects.bulk_create(
+        SearchWord(word=w, stem=s)
+        for w, s in [
+            ("repatriation", "repatri"),
+            ("repatriations", "repatri"),
+            ("repatriationist", "repatriationist"),
+            ("repatriable", None),
+            ("repatrias", ""),
+        ]
+    )
+    assert vocabulary.starting_with("repatria", stem="repatria") == [
+        "repatriable",
+        "repatriation",
+        "repatriations",
+    ]
+    # A prefix the engine drops (a stop word on PostgreSQL) needs every word it keeps.
+    assert len(vocabulary.starting_with("repatria", stem="")) == 4
+
+
+def test_the_engine_stems_words_as_it_indexed_them(db):
+    stems = get_search_backend().stems(["sheny", "shenyang", "repatriation", "zurich"])
+    assert stems == {
+        "sheny": "sheni",
+        "shenyang": "shenyang",
+        "repatriation": "repatri",
+        "zurich": "zurich",
+    }
+
+
 def test_a_prefix_term_is_given_the_words_and_other_terms_are_not(db):
     SearchWord.objects.bulk_create(SearchWord(word=w) for w in ["repatriation", "repatriate"])
     query = vocabulary.expand(parse('korea "forced repatria*" -repatr*'))

@@ -160,6 +160,9 @@ class BaseSearchBackend:
     # (clarion/search/vocabulary.py): engines that stem do need it; plain substring
     # matching does not.
     expands_prefixes = True
+    # The engine's stems of words: (words) -> {word: stem, "" if dropped, None if not
+    # known}. Without it every whole word that begins with a prefix is a candidate.
+    stems: Callable[[list[str]], dict[str, str | None]] | None = None
 
     def __init__(self, params: dict | None = None):
         self.params = params or {}
@@ -177,7 +180,7 @@ class BaseSearchBackend:
             stored = {d.pk: d.as_row() for d in SearchDocument.objects.filter(pk__in=ids)}
             changed = [d for d in docs if stored.get(d.pk) != d.as_row()]
             self._write(changed, fresh=False)
-            vocabulary.record(changed)
+            vocabulary.record(changed, stems=self.stems)
             gone = ids - {d.pk for d in docs}
             if gone:
                 SearchDocument.objects.filter(pk__in=gone).delete()
@@ -196,7 +199,7 @@ class BaseSearchBackend:
                 chunk = ids[start : start + batch_size]
                 docs = documents.build_many(chunk)
                 self._write(docs, fresh=True)
-                vocabulary.record(docs, seen=seen)
+                vocabulary.record(docs, seen=seen, stems=self.stems)
                 if progress:
                     progress(min(start + batch_size, total), total)
             self._finish_rebuild()
@@ -288,7 +291,7 @@ class BaseSearchBackend:
         return found[:limit]
 
     def _expanded(self, query: Query) -> Query:
-        return vocabulary.expand(query) if self.expands_prefixes else query
+        return vocabulary.expand(query, stems=self.stems) if self.expands_prefixes else query
 
     @staticmethod
     def _suggestions(ids: list[int]) -> list[Suggestion]:

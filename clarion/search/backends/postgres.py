@@ -94,6 +94,18 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def stems(words: list[str], using=None) -> dict[str, str | None]:
+    """The lexeme ``to_tsvector`` makes of each word ("" for a stop word, None when it
+    makes several), as the documents' vectors have it."""
+    with (using or connection).cursor() as cursor:
+        cursor.execute(
+            "SELECT word, (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN min(lexeme) END"
+            f" FROM unnest(to_tsvector('{CONFIG}', word))) FROM unnest(%s::text[]) AS word",
+            [list(words)],
+        )
+        return dict(cursor.fetchall())
+
+
 def _term_text(term: Term, weight: str = "") -> tuple[str, str]:
     """How a term is asked: ("raw" or "websearch", the text given to it)."""
     if term.prefix or weight:
@@ -538,6 +550,7 @@ def _walks(
 
 class PostgresSearchBackend(BaseSearchBackend):
     name = "postgresql"
+    stems = staticmethod(stems)
 
     def _write(self, docs, *, fresh: bool) -> None:
         super()._write(docs, fresh=fresh)

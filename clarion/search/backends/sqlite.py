@@ -89,6 +89,41 @@ def create_fts(schema_editor_or_cursor) -> None:
         schema_editor_or_cursor.execute(statement)
 
 
+STEMMER = "clarion_stemmer"
+
+
+def stems(words: list[str], using=None) -> dict[str, str | None]:
+    """FTS5's token for each word ("" for none, None for several), as the index has it.
+
+    FTS5 has no function that stems a word: the words are written to an FTS5 table with
+    the index's tokenizer in the connection's own temporary database (no lock on the site's
+    database), and their tokens read back through fts5vocab.
+    """
+    tokens: dict[int, list[str]] = {}
+    with (using or connection).cursor() as cursor:
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{STEMMER}"
+            f" USING fts5(word, tokenize='{TOKENIZE}')"
+        )
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{STEMMER}_tokens"
+            f" USING fts5vocab(temp, {STEMMER}, instance)"
+        )
+        cursor.executemany(
+            f"INSERT INTO temp.{STEMMER}(rowid, word) VALUES (%s, %s)",
+            list(enumerate(words, 1)),
+        )
+        cursor.execute(f"SELECT doc, term FROM temp.{STEMMER}_tokens")
+        for doc, term in cursor.fetchall():
+            tokens.setdefault(doc, []).append(term)
+        cursor.execute(f"DELETE FROM temp.{STEMMER}")
+    found = {}
+    for n, word in enumerate(words, 1):
+        terms = tokens.get(n, [])
+        found[word] = terms[0] if len(terms) == 1 else ("" if not terms else None)
+    return found
+
+
 def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
@@ -121,6 +156,7 @@ def match_expression(query: Query, column: str | None = None) -> str:
 
 class SQLiteSearchBackend(BaseSearchBackend):
     name = "sqlite-fts5"
+    stems = staticmethod(stems)
 
     def _clear(self) -> None:
         # Drop the index first so deleting the documents does not feed it 'delete'

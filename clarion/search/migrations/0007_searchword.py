@@ -1,7 +1,8 @@
 # The vocabulary of indexed words (SearchWord, clarion/search/vocabulary.py), so that a
 # prefix such as ``sheny*`` or ``repatria*`` finds the words stemming hides from it
 # (issue #5). Filled here from the documents already indexed, so an existing site needs no
-# rebuild: 500 documents at a time (a site may have 100,000 posts), each word sent once.
+# rebuild: 500 documents at a time (a site may have 100,000 posts), each word sent once,
+# with its stem as the engine in use makes it.
 from django.db import migrations, models
 
 BATCH = 500
@@ -18,11 +19,12 @@ def c_collation(apps, schema_editor):
 
 
 def backfill(apps, schema_editor):
-    from clarion.search.vocabulary import INSERT_BATCH, words_of
+    from clarion.search.vocabulary import INSERT_BATCH, stemmer, words_of
 
     SearchDocument = apps.get_model("search", "SearchDocument")
     SearchWord = apps.get_model("search", "SearchWord")
     db = schema_editor.connection.alias
+    stems = stemmer(schema_editor.connection)
     documents = SearchDocument.objects.using(db).order_by("post_id")
     seen: set[str] = set()
     last = None
@@ -32,10 +34,11 @@ def backfill(apps, schema_editor):
         if not rows:
             break
         last = rows[-1][0]
-        words = words_of(text for row in rows for text in row[1:]) - seen
-        seen |= words
+        words = sorted(words_of(text for row in rows for text in row[1:]) - seen)
+        seen.update(words)
+        stemmed = stems(words) if stems and words else {}
         SearchWord.objects.using(db).bulk_create(
-            [SearchWord(word=w) for w in sorted(words)],
+            [SearchWord(word=w, stem=stemmed.get(w)) for w in words],
             batch_size=INSERT_BATCH,
             ignore_conflicts=True,
         )
@@ -46,7 +49,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.CreateModel(
             name="SearchWord",
-            fields=[("word", models.CharField(max_length=48, primary_key=True, serialize=False))],
+            fields=[
+                ("word", models.CharField(max_length=48, primary_key=True, serialize=False)),
+                ("stem", models.TextField(null=True)),
+            ],
         ),
         migrations.RunPython(c_collation, migrations.RunPython.noop),
         migrations.RunPython(backfill, migrations.RunPython.noop),
