@@ -41,8 +41,8 @@ INSERT_BATCH = 2000
 
 def fold(word: str) -> str:
     """Lower case without accents, as both engines compare words (FTS5's unicode61 with
-    remove_diacritics, PostgreSQL's unaccent). lower(), not casefold(): the engines keep
-    "ß", so "strasse" would match nothing."""
+    remove_diacritics, PostgreSQL's unaccent). lower(), not casefold(): FTS5 keeps "ß",
+    so "strasse" would match nothing there."""
     if word.isascii():
         return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
