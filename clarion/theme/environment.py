@@ -58,6 +58,22 @@ def _date(value: datetime, arg, time_zone: str, language) -> str:
     return defaultfilters.date(timezone.localtime(value), arg)
 
 
+# A post page shortens its summary three times (description, Open Graph, Twitter), and
+# Django's Truncator walks every character each time: 0.5 ms of a 3.5 ms page. The result
+# depends only on the text, the length and the language (the ellipsis is translated).
+# Typed, so a safe string and a plain one with the same text are remembered apart: the
+# result keeps its input's safety.
+def truncatechars(value, arg) -> str:
+    if isinstance(value, str):
+        return _truncatechars(value, arg, get_language())
+    return defaultfilters.truncatechars(value, arg)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _truncatechars(value: str, arg, language) -> str:
+    return defaultfilters.truncatechars(value, arg)
+
+
 def now(format_string: str) -> str:
     return dateformat.format(timezone.localtime(), format_string)
 
@@ -67,7 +83,7 @@ def environment(**options) -> Environment:
     env.globals.update(url=url, static=static, now=now)
     env.filters.update(
         date=date,
-        truncatechars=defaultfilters.truncatechars,
+        truncatechars=truncatechars,
         intcomma=intcomma,
         pluralize=defaultfilters.pluralize,
     )

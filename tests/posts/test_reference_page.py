@@ -1,5 +1,6 @@
 """Every element of the reference WordPress page, as the demo site serves it."""
 
+import html
 import json
 import re
 from datetime import UTC
@@ -129,3 +130,20 @@ def test_it_links_previous_and_next_posts(client, demo_site, make_post):
     assert f'rel="next" href="{newer.get_absolute_url()}"' in html
     html = client.get(newer.get_absolute_url()).content.decode()
     assert f'rel="prev" href="{LETTER}"' in html
+
+
+def test_the_description_follows_an_edited_summary_and_stays_escaped(client, make_post):
+    # The shortened description is remembered per process: its text must be the key.
+    post = make_post("Long", excerpt="<b>Bold</b> claim, " + "word " * 100)
+    page = client.get(post.get_absolute_url()).content.decode()
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+    assert (
+        description.startswith("&lt;b&gt;Bold&lt;/b&gt; claim, word")
+        and len(html.unescape(description)) == 300
+    )
+    assert description.endswith("…")
+    post.excerpt = "A new <i>short</i> summary."
+    post.save()
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert '<meta name="description" content="A new &lt;i&gt;short&lt;/i&gt; summary.">' in page
+    assert 'content="A new &lt;i&gt;short&lt;/i&gt; summary."' in page.split("og:description")[1]
