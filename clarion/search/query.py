@@ -18,6 +18,11 @@ from dataclasses import dataclass
 # is cut rather than refused, and the page says so.
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
+# A prefix needs two letters or digits: FTS5's prefix indexes start at two (migration
+# 0005), and a one-letter prefix made it read every term: "z*" took a second on 100,000
+# posts, "a* b* c* d*" three and a half (docs/benchmarks.md). A one-letter "a*" is
+# looked for as the word "a", on both engines.
+MIN_PREFIX_CHARS = 2
 
 # A word is a run of letters and digits. "_" and apostrophes split words, as they do in
 # FTS5's unicode61 tokenizer and PostgreSQL's parser.
@@ -155,4 +160,4 @@ def _term(value: str, *, phrase: bool) -> Term | None:
     # after it, inside the quotes); any other star inside quotes is only punctuation.
     stripped = value.rstrip()
     prefix = stripped.endswith("*") and (not phrase or stripped[-2:-1].isalnum())
-    return Term(words=words, prefix=prefix)
+    return Term(words=words, prefix=prefix and len(words[-1]) >= MIN_PREFIX_CHARS)

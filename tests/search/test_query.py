@@ -3,6 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clarion.search.backends import get_search_backend
+from clarion.search.backends.base import suggest_query
 from clarion.search.backends.sqlite import match_expression
 from clarion.search.query import MAX_CLAUSES, Clause, Query, Term, parse
 
@@ -31,6 +32,18 @@ def test_a_star_ending_the_last_word_of_a_phrase_makes_it_a_prefix():
     # Anywhere else inside quotes a star is punctuation.
     assert parse('"forced * repatriation"').clauses[0].terms[0].prefix is False
     assert parse('"forced repatriation *"').clauses[0].terms[0].prefix is False
+
+
+def test_a_prefix_needs_two_letters_and_a_one_letter_one_is_its_word():
+    # A one-letter prefix read every term of the index: seconds on a large site.
+    assert parse("a* z*").clauses == (
+        Clause(terms=(Term(words=("a",)),)),
+        Clause(terms=(Term(words=("z",)),)),
+    )
+    assert parse('"forced r*"').clauses[0].terms[0].prefix is False
+    assert parse("ab*").clauses[0].terms[0] == Term(words=("ab",), prefix=True)
+    assert suggest_query("shenyang a").clauses[-1].terms[0] == Term(words=("a",))
+    assert suggest_query("shenyang ab").clauses[-1].terms[0] == Term(words=("ab",), prefix=True)
 
 
 def test_a_prefix_matches_its_whole_words_too_in_fts5():

@@ -18,7 +18,7 @@ from clarion.posts.models import Post
 from .. import documents, vocabulary
 from ..documents import MARK_END, MARK_START
 from ..models import SearchDocument
-from ..query import Clause, Query, Term, parse
+from ..query import MIN_PREFIX_CHARS, Clause, Query, Term, parse
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -138,7 +138,7 @@ def suggest_query(text: str) -> Query | None:
     if not words or (len(words) == 1 and len(words[0]) < 2):
         return None
     terms = [Term(words=(w,)) for w in words]
-    if not text.endswith(" "):
+    if not text.endswith(" ") and len(words[-1]) >= MIN_PREFIX_CHARS:
         terms[-1] = Term(words=(words[-1],), prefix=True)
     return Query(text=parsed.text, clauses=tuple(Clause(terms=(t,)) for t in terms))
 
