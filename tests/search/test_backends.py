@@ -399,3 +399,23 @@ class TestFallbackBackend(BackendContract):
     @pytest.mark.skip(reason="The plain fallback compares accents as written.")
     def test_a_prefix_ignores_accents_and_case(self):
         pass
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        timezone.now(),
+        timezone.now() + timezone.timedelta(days=3, microseconds=17),
+        timezone.datetime(1999, 12, 31, 23, 59, 59, tzinfo=timezone.get_fixed_timezone(-330)),
+    ],
+    ids=["now", "later", "another-zone"],
+)
+def test_the_live_clause_is_the_one_the_orm_compiles_at_that_time(db, now):
+    """live_where() compiles Post.objects.live() once and puts each search's time in."""
+    from clarion.search.backends.base import live_where
+
+    query = Post.objects.live(now).query
+    expected = query.where.as_sql(query.get_compiler(connection=connection), connection)
+    sql, params = live_where(now)
+    assert (sql, params) == (expected[0], list(expected[1]))
+    assert live_where(now) == (sql, params)

@@ -6,8 +6,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
@@ -113,11 +115,32 @@ def live_where(now: datetime) -> tuple[str, list]:
 
     Raw-SQL backends join the index back to the posts table with exactly the condition the
     rest of the site uses for "a reader may see this", so visibility has one definition.
+    The ORM compiles it once per database; each search puts its own time in (compiling it
+    was 0.1-0.2 ms of every search).
     """
-    query = Post.objects.live(now).query
-    compiler = query.get_compiler(connection=connection)
-    sql, params = query.where.as_sql(compiler, connection)
-    return sql, list(params)
+    sql, params, moments = _live_where_template(connection.alias, connection.vendor)
+    params = list(params)
+    if moments:
+        value = Post._meta.get_field("published_at").get_db_prep_value(now, connection)
+        for i in moments:
+            params[i] = value
+    return sql, params
+
+
+@cache
+def _live_where_template(alias: str, vendor: str) -> tuple[str, tuple, tuple[int, ...]]:
+    """The compiled clause, its parameters, and which of them are the time: the ones that
+    differ between two compilations at different times (the rest must not)."""
+    compiled = []
+    for year in (2001, 2002):
+        query = Post.objects.live(datetime(year, 1, 1, tzinfo=UTC)).query
+        sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
+        compiled.append((sql, tuple(params)))
+    (sql, params), (other_sql, other_params) = compiled
+    if sql != other_sql or len(params) != len(other_params):
+        raise ImproperlyConfigured("Post.objects.live() must compile alike at every time.")
+    moments = tuple(i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b)
+    return sql, params, moments
 
 
 def _load_live(queryset, ids: list[int]) -> dict[int, Post]:
