@@ -197,6 +197,40 @@ def test_the_planner_leaves_out_parallel_workers_and_puts_the_setting_back(backe
         assert cursor.fetchone()[0] == before
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dense", [0.0, 1e9], ids=["walk-back", "bitmap"])
+def test_outside_a_transaction_a_search_opens_none_and_leaves_the_planner_as_it_was(
+    make_post, monkeypatch, dense
+):
+    """As in a web request: each round trip carries its planner settings and is its own
+    transaction, so nothing is committed or put back afterwards, and the settings are
+    gone with it."""
+    monkeypatch.setattr(postgres, "DENSE", dense)
+    backend = PostgresSearchBackend()
+    oldest = make_post("Tumen", body="Tumen.", published_at=timezone.now() - timezone.timedelta(9))
+    bulletins = [make_post(f"Bulletin {n}", body="News from Tumen today.") for n in range(3)]
+    backend.index_posts([oldest.pk, *(p.pk for p in bulletins)])
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        parallel = cursor.fetchone()[0]
+    with CaptureQueriesContext(connection) as queries:
+        assert titles(backend.search("tumen", limit=1)) == ["Tumen"]
+        assert backend.search("tumen").total == 4
+        assert titles(backend.search('"tumen today"')) == [f"Bulletin {n}" for n in (2, 1, 0)]
+        assert set(titles(backend.search("bullet*"))) == {p.title for p in bulletins}
+    sent = " ".join(q["sql"] for q in queries)
+    assert "SAVEPOINT" not in sent and "COMMIT" not in sent
+    assert "set_config('enable_seqscan', 'off', true)" in sent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+            " current_setting('enable_bitmapscan'),"
+            " current_setting('max_parallel_workers_per_gather')"
+        )
+        assert cursor.fetchone() == ("on", "on", "on", parallel)
+
+
 # Ranking in tiers (migration 0006): the words in the title; else in the rank vector (title,
 # excerpt, category and tag names, opening of the body); else deeper; newest first within.
 
@@ -457,6 +491,11 @@ def _an_old_post_four_bulletins_and_others(backend, make_post, old_body, bulleti
     backend.index_posts([old.pk, *(p.pk for p in news + others)])
 
 
+def window_selects(queries) -> list[str]:
+    """The statements asking for the newest matches, each sent after its planner settings."""
+    return [q["sql"].split("; ", 1)[1] for q in queries if "; SELECT post_id FROM" in q["sql"]]
+
+
 @pytest.mark.parametrize("margin", [1e-9, 1e9], ids=["too-few-then-all", "enough"])
 def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     backend, make_post, monkeypatch, margin
@@ -470,7 +509,7 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
     _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen.", "News from Tumen.")
     with CaptureQueriesContext(connection) as queries:
         page = backend.search("tumen")
-    windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
+    windows = window_selects(queries)
     assert "AND post_id >" in windows[0]
     assert len(windows) == (2 if margin < 1 else 1)
     assert page.capped and page.total == 3
@@ -492,7 +531,7 @@ def test_a_prefix_or_a_pair_first_asks_a_guessed_span_of_the_newest_ids(
     _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen news.", "Tumen news today.")
     with CaptureQueriesContext(connection) as queries:
         page = backend.search(text)
-    windows = [q["sql"] for q in queries if q["sql"].startswith("SELECT post_id FROM")]
+    windows = window_selects(queries)
     assert "AND post_id >" in windows[0]
     assert len(windows) == (1 if span == 1000 else 2)
     assert page.capped and page.total == 3

@@ -13,6 +13,7 @@ with accents folded by ``unaccent`` (created by migration 0002 when the extensio
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from datetime import datetime
 from functools import cache, reduce
 
@@ -494,33 +495,40 @@ def _categories_sql() -> str:
     )
 
 
-PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", PARALLEL)
 
 
-def _plan_window(
-    cursor, estimate: float, dense: float = DENSE
-) -> tuple[float, float, int, dict[str, str]]:
-    """Tell the planner how to find the newest matches, for the rest of the transaction;
-    return the share of all documents the planner's ``estimate`` of the matches is, how
-    many documents there are, the newest one's id and the settings as they were.
+def _planner(walk_back: bool) -> dict[str, str]:
+    """How the planner is told to find the newest matches: the walk back past DENSE
+    (plain index scans, no bitmaps); else bitmaps, and no plain index scans. Never a
+    sequential scan, nor parallel workers: starting them costs more than these statements
+    take."""
+    return {
+        "enable_seqscan": "off",
+        "enable_indexscan": "on" if walk_back else "off",
+        "enable_bitmapscan": "off" if walk_back else "on",
+        PARALLEL: "0",
+    }
 
-    Past DENSE, the walk back (plain index scans, no bitmaps); else bitmaps, and no plain
-    index scans. Never a sequential scan, nor parallel workers: starting them costs more
-    than these statements take.
+
+# The page statement always reads bitmaps (_page_statement says why).
+PAGE_PLANNER = _planner(walk_back=False)
+
+
+def _run_planned(cursor, settings: dict[str, str], sql: str, params: list) -> list[tuple]:
+    """The rows of ``sql``, planned with ``settings``, set in the same round trip.
+
+    The settings are local to the transaction. Outside one, PostgreSQL runs the statements
+    of one query string as one transaction, so they end with this round trip: a search
+    needs no BEGIN and COMMIT of its own, nor a statement to put them back (each round trip
+    cost 0.15-0.25 ms here).
     """
     cursor.execute(
-        f"SELECT share, documents, (SELECT coalesce(max(post_id), 0) FROM {TABLE}), "
-        + ", ".join(f"current_setting('{name}')" for name in (*PLANNER, PARALLEL))
-        + ", set_config('enable_seqscan', 'off', true)"
-        ", set_config('enable_indexscan', CASE WHEN share > %s THEN 'on' ELSE 'off' END, true)"
-        ", set_config('enable_bitmapscan', CASE WHEN share > %s THEN 'off' ELSE 'on' END, true)"
-        f", set_config('{PARALLEL}', '0', true)"
-        " FROM (SELECT %s::float8 / greatest(1, reltuples) AS share,"
-        " greatest(1, reltuples) AS documents FROM pg_class WHERE oid = %s::regclass) AS plan",
-        [dense, dense, estimate, TABLE],
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings) + "; " + sql,
+        [*(x for item in settings.items() for x in item), *params],
     )
-    row = cursor.fetchone()
-    return row[0], row[1], row[2], dict(zip((*PLANNER, PARALLEL), row[3:7], strict=True))
+    cursor.nextset()
+    return cursor.fetchall()
 
 
 def _walks(
@@ -644,23 +652,29 @@ class PostgresSearchBackend(BaseSearchBackend):
         )
         return select, [pairs, *params]
 
-    def _estimates(self, cursor, match: SQL, tier: SQL) -> tuple[float, float, float]:
-        """How many documents the planner expects to match the query, and to hold the
-        tiers' words in their titles and in their rank vectors, in one round trip.
-        ``match`` is the WHERE clause of the matches."""
+    def _estimates(self, cursor, match: SQL, tier: SQL):
+        """In one round trip: how many documents the planner expects to match the query,
+        and to hold the tiers' words in their titles and in their rank vectors (``match``
+        is the WHERE clause of the matches); how many documents there are, the newest
+        one's id, and the planner settings as they are."""
         counts = [
             match[0],
             f"{_title_vector_sql()} @@ {tier[0]}",
             f"rank_vector @@ {tier[0]}",
         ]
         cursor.execute(
-            "EXPLAIN (FORMAT JSON) SELECT "
+            f"SELECT greatest(1, reltuples), (SELECT coalesce(max(post_id), 0) FROM {TABLE}), "
+            + ", ".join(f"current_setting('{name}')" for name in PLANNER)
+            + " FROM pg_class WHERE oid = %s::regclass; EXPLAIN (FORMAT JSON) SELECT "
             + ", ".join(f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where in counts),
-            [*match[1], *tier[1], *tier[1]],
+            [TABLE, *match[1], *tier[1], *tier[1]],
         )
+        documents, newest, *settings = cursor.fetchone()
+        cursor.nextset()
         # One InitPlan per count: an aggregate over the scan whose rows are estimated.
         plans = [plan["Plans"][0] for plan in cursor.fetchone()[0][0]["Plan"]["Plans"]]
-        return tuple(plan["Plan Rows"] for plan in plans)
+        estimates = tuple(plan["Plan Rows"] for plan in plans)
+        return estimates, documents, newest, dict(zip(PLANNER, settings, strict=True))
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
         """One page of hits with their posts, and the total.
@@ -669,25 +683,28 @@ class PostgresSearchBackend(BaseSearchBackend):
         total is ``rank_window + 1``, "more than the window": counting 90,000 matches took
         1.7 s. The planner does not know that testing a match reads the post's whole
         vector, so it is told which way to find them. A word in most posts: walk the
-        primary key backwards and test each post (about 1,100 posts for 1,000 matches), in
-        a statement of its own. Anything rarer: take the matches from the GIN index's
-        bitmap, which reads no vector (walking back to the 1,000th match of a word in 4% of
-        100,000 posts tested 24,000 vectors, 0.2 s), in the same statement as the page.
-        The page is ranked in tiers from bitmaps too (_page_statement), so no statement
-        reads a vector per match.
+        primary key backwards and test each post (about 1,100 posts for 1,000 matches).
+        Anything rarer: take the matches from the GIN index's bitmap, which reads no vector
+        (walking back to the 1,000th match of a word in 4% of 100,000 posts tested 24,000
+        vectors, 0.2 s). Either way in a statement of its own, before the page's. The page
+        is ranked in tiers from bitmaps too (_page_statement), so no statement reads a
+        vector per match.
         """
         q_sql, q_params = tsquery_sql(query)
         match = f"search_vector @@ {q_sql}"
         pairs, exact = self._phrase_pairs(query)
         window = self.rank_window
-        # Planner settings are local to the transaction: they end with it, unless it is
-        # inside another one, which then gets them back.
-        restore = connection.in_atomic_block
-        with transaction.atomic(), connection.cursor() as cursor:
-            threshold = DENSE if not pairs else 1e9
-            tier = tier_tsquery_sql(query)
-            matches, in_titles, in_openings = self._estimates(cursor, (match, q_params), tier)
-            share, documents, newest, previous = _plan_window(cursor, matches, threshold)
+        threshold = DENSE if not pairs else 1e9
+        tier = tier_tsquery_sql(query)
+        # Each statement is sent with its planner settings (_run_planned). Inside a
+        # transaction they last until it ends: they are put back, and a savepoint takes
+        # them back if a statement fails.
+        nested = not connection.get_autocommit()
+        with transaction.atomic() if nested else nullcontext(), connection.cursor() as cursor:
+            (matches, in_titles, in_openings), documents, newest, previous = self._estimates(
+                cursor, (match, q_params), tier
+            )
+            share = matches / documents
             dense = share > threshold
             select, params = self._window_select(match, q_params, pairs, exact)
             within = []
@@ -699,17 +716,18 @@ class PostgresSearchBackend(BaseSearchBackend):
                 within = [newest - GUESS_SPAN * (window + 1)]
             while True:
                 bounded = select + (" AND post_id > %s" if within else "")
-                cursor.execute(
-                    f"{bounded} ORDER BY post_id DESC LIMIT %s", [*params, *within, window + 1]
+                found = _run_planned(
+                    cursor,
+                    _planner(walk_back=dense),
+                    f"{bounded} ORDER BY post_id DESC LIMIT %s",
+                    [*params, *within, window + 1],
                 )
-                ids = [row[0] for row in cursor.fetchall()]
+                ids = [row[0] for row in found]
                 if not within or len(ids) > window:
                     break
                 within = []  # fewer than expected among the newest: ask among all
             rows = []
             if ids:
-                if dense:
-                    _set_planner(cursor, {"enable_indexscan": "off", "enable_bitmapscan": "on"})
                 sql, sql_params = _page_statement(
                     query,
                     q_sql,
@@ -728,9 +746,8 @@ class PostgresSearchBackend(BaseSearchBackend):
                     limit=limit,
                     offset=offset,
                 )
-                cursor.execute(sql, sql_params)
-                rows = cursor.fetchall()
-            if restore:
+                rows = _run_planned(cursor, PAGE_PLANNER, sql, sql_params)
+            if nested:
                 _set_planner(cursor, previous)
         if not rows:
             return [], 0
