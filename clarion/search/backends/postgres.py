@@ -47,11 +47,12 @@ PARALLEL = "max_parallel_workers_per_gather"
 # bitmap with the primary key's range, and visits those rows only (a word in 44% of posts,
 # 18 ms from all its matches, 10 ms so). When that finds too few, among all.
 SPAN_FROM, SPAN_MARGIN = 0.03, 2.0
-# When the planner cannot estimate the matches (a prefix: always 0.5% of the posts; a phrase
-# answered by its pair: the phrase read as its words, 96% of the posts for a pair in 20%),
-# the newest matches are first asked for among this many times the window's newest ids,
-# enough for a query matching one post in 16 (_search). A rarer one then looks again at its
-# few entries in the index.
+# When the planner cannot estimate the matches (a prefix: always 0.5% of the posts), the
+# newest matches are first asked for among this many times the window's newest ids, enough
+# for a query matching one post in 16 (_search). A rarer one then looks again at its few
+# entries in the index. A phrase answered by its pair is estimated from the pair's own
+# statistics instead (its words would say 96% of the posts for a pair in 20%): a guessed
+# span was asked first and in vain for most phrases, 2-3 ms each.
 GUESS_SPAN = 16
 # The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this
 # (_page_statement).
@@ -652,28 +653,34 @@ class PostgresSearchBackend(BaseSearchBackend):
         )
         return select, [pairs, *params]
 
-    def _estimates(self, cursor, match: SQL, tier: SQL):
+    def _estimates(self, cursor, match: SQL, tier: SQL, pairs: str = ""):
         """In one round trip: how many documents the planner expects to match the query,
-        and to hold the tiers' words in their titles and in their rank vectors (``match``
-        is the WHERE clause of the matches); how many documents there are, the newest
-        one's id, and the planner settings as they are."""
+        to hold the tiers' words in their titles and in their rank vectors, and to hold the
+        ``pairs`` of a phrase (``match`` is the WHERE clause of the matches; 0 without
+        pairs); how many documents there are, the newest one's id, and the planner settings
+        as they are."""
         counts = [
-            match[0],
-            f"{_title_vector_sql()} @@ {tier[0]}",
-            f"rank_vector @@ {tier[0]}",
+            (match[0], match[1]),
+            (f"{_title_vector_sql()} @@ {tier[0]}", tier[1]),
+            (f"rank_vector @@ {tier[0]}", tier[1]),
         ]
+        if pairs:
+            counts.append(("clarion_bigrams(search_vector) @@ %s::tsquery", [pairs]))
+        # Without parallel workers: the estimate is read under each count's aggregate,
+        # which in a parallel plan is a Gather of two or three partial counts.
         cursor.execute(
             f"SELECT greatest(1, reltuples), (SELECT coalesce(max(post_id), 0) FROM {TABLE}), "
             + ", ".join(f"current_setting('{name}')" for name in PLANNER)
+            + f", set_config('{PARALLEL}', '0', true)"
             + " FROM pg_class WHERE oid = %s::regclass; EXPLAIN (FORMAT JSON) SELECT "
-            + ", ".join(f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where in counts),
-            [TABLE, *match[1], *tier[1], *tier[1]],
+            + ", ".join(f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where, _ in counts),
+            [TABLE, *(p for _, params in counts for p in params)],
         )
-        documents, newest, *settings = cursor.fetchone()
+        documents, newest, *settings, _ = cursor.fetchone()
         cursor.nextset()
         # One InitPlan per count: an aggregate over the scan whose rows are estimated.
         plans = [plan["Plans"][0] for plan in cursor.fetchone()[0][0]["Plan"]["Plans"]]
-        estimates = tuple(plan["Plan Rows"] for plan in plans)
+        estimates = (*(plan["Plan Rows"] for plan in plans), 0)[:4]
         return estimates, documents, newest, dict(zip(PLANNER, settings, strict=True))
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
@@ -701,18 +708,19 @@ class PostgresSearchBackend(BaseSearchBackend):
         # them back if a statement fails.
         nested = not connection.get_autocommit()
         with transaction.atomic() if nested else nullcontext(), connection.cursor() as cursor:
-            (matches, in_titles, in_openings), documents, newest, previous = self._estimates(
-                cursor, (match, q_params), tier
+            estimates, documents, newest, previous = self._estimates(
+                cursor, (match, q_params), tier, pairs if exact else ""
             )
+            matches, in_titles, in_openings, with_pair = estimates
             share = matches / documents
             dense = share > threshold
             select, params = self._window_select(match, q_params, pairs, exact)
             within = []
-            if not pairs and not dense and share > SPAN_FROM:
+            if exact:
+                share = with_pair / documents
+            if (exact or not pairs) and not dense and share > SPAN_FROM:
                 within = [newest - math.ceil(SPAN_MARGIN * (window + 1) / share)]
-            elif exact or (
-                not pairs and not dense and any(t.prefix for c in query.positive for t in c.terms)
-            ):
+            elif not pairs and not dense and any(t.prefix for c in query.positive for t in c.terms):
                 within = [newest - GUESS_SPAN * (window + 1)]
             while True:
                 bounded = select + (" AND post_id > %s" if within else "")
