@@ -103,7 +103,7 @@ def clear() -> None:
     SearchWord.objects.all().delete()
 
 
-def _after(prefix: str) -> str:
+def after(prefix: str) -> str:
     """The first string past every string that begins with ``prefix``, in code-point
     order (the last character's successor, skipping the surrogates UTF-8 cannot hold)."""
     code = ord(prefix[-1]) + 1
@@ -128,7 +128,7 @@ def starting_with(prefix: str, stem: str | None = None, limit: int = PREFIX_WORD
         cursor.execute(
             f"SELECT word FROM {table} WHERE word >= %s AND word < %s"
             f" AND (stem IS NULL OR stem <> ''{missed}) ORDER BY length(word), word LIMIT %s",
-            [prefix, _after(prefix), *params, limit],
+            [prefix, after(prefix), *params, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 

@@ -522,8 +522,10 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
 def test_a_prefix_first_asks_a_guessed_span_of_the_newest_ids(
     backend, make_post, monkeypatch, span, text
 ):
-    """The planner cannot estimate a prefix: GUESS_SPAN windows of the newest ids are asked
-    first, then all ids when that finds too few; the answer is the same."""
+    """The planner cannot estimate a prefix begun by more than ESTIMATE_WORDS words:
+    GUESS_SPAN windows of the newest ids are asked first, then all ids when that finds too
+    few; the answer is the same."""
+    monkeypatch.setattr(postgres, "ESTIMATE_WORDS", 0)
     monkeypatch.setattr(postgres, "DENSE", 1e9)
     monkeypatch.setattr(postgres, "SPAN_FROM", 1e9)  # no span from the estimates
     monkeypatch.setattr(postgres, "GUESS_SPAN", span)
@@ -562,6 +564,53 @@ def test_a_pair_asks_a_span_of_the_newest_ids_only_when_its_statistics_say_it_is
     assert ("AND post_id >" in windows[0]) is (span_from == 0.0)
     assert page.capped and page.total == 3
     assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
+
+
+@pytest.mark.parametrize(
+    ("span_from", "margin", "asked"),
+    [(1e9, 1.0, 1), (0.0, 1e-9, 2), (0.0, 1e9, 1)],
+    ids=["rare-words-ask-all", "too-few-then-all", "enough-among-the-newest"],
+)
+def test_a_prefix_is_estimated_as_the_words_that_begin_with_it(
+    backend, make_post, monkeypatch, span_from, margin, asked
+):
+    """A prefix begun by few words of the vocabulary is estimated as those words, so it
+    asks a span of the newest ids only when they are common, as a word does."""
+    monkeypatch.setattr(postgres, "DENSE", 1e9)
+    monkeypatch.setattr(postgres, "SPAN_FROM", span_from)
+    monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
+    monkeypatch.setattr(postgres, "GUESS_SPAN", 1000)  # would find them all at once
+    monkeypatch.setattr(backend, "rank_window", 3)
+    _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen.", "News from Tumen.")
+    with CaptureQueriesContext(connection) as queries:
+        page = backend.search("tum*")
+    estimate = next(q["sql"] for q in queries if "EXPLAIN" in q["sql"])
+    assert "'tumen'" in estimate and "'tum':*" not in estimate
+    windows = window_selects(queries)
+    assert len(windows) == asked
+    assert ("AND post_id >" in windows[0]) is (span_from == 0.0)
+    assert page.capped and page.total == 3
+    assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
+
+
+def test_the_estimated_query_reads_each_prefix_as_its_words(db, monkeypatch):
+    SearchWord.objects.bulk_create(
+        [
+            SearchWord(word=w, stem=s)
+            for w, s in [("tumen", "tumen"), ("tumult", "tumult"), ("the", ""), ("then", "")]
+        ]
+    )
+    query = parse('"forced tum*" OR seoul -the* zzq*')
+    estimated = postgres._estimated_query(query)
+    assert [[t.words for t in c.terms] for c in estimated.clauses] == [
+        [("forced", "tumen"), ("forced", "tumult"), ("seoul",)],
+        [("the",)],
+        [("zzq",)],
+    ]
+    assert [[t.prefix for t in c.terms] for c in estimated.clauses][1:] == [[True], [True]]
+    assert postgres._estimated_query(parse("tumen seoul")) is None
+    monkeypatch.setattr(postgres, "ESTIMATE_WORDS", 1)
+    assert postgres._estimated_query(query) is None
 
 
 def test_the_estimates_are_read_off_a_plan_without_parallel_workers(backend, make_post):
