@@ -178,6 +178,7 @@ def test_the_planner_settings_are_put_back(backend, make_post):
     backend.index_posts([post.pk])
     backend.search("tumen")
     backend.search('"tumen text"')
+    assert [s.title for s in backend.suggest("tum")] == ["Tumen"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
@@ -219,6 +220,7 @@ def test_outside_a_transaction_a_search_opens_none_and_leaves_the_planner_as_it_
         assert backend.search("tumen").total == 4
         assert titles(backend.search('"tumen today"')) == [f"Bulletin {n}" for n in (2, 1, 0)]
         assert set(titles(backend.search("bullet*"))) == {p.title for p in bulletins}
+        assert {s.title for s in backend.suggest("bullet")} == {p.title for p in bulletins}
     sent = " ".join(q["sql"] for q in queries)
     assert "SAVEPOINT" not in sent and "COMMIT" not in sent
     assert "set_config('enable_seqscan', 'off', true)" in sent
@@ -229,6 +231,18 @@ def test_outside_a_transaction_a_search_opens_none_and_leaves_the_planner_as_it_
             " current_setting('max_parallel_workers_per_gather')"
         )
         assert cursor.fetchone() == ("on", "on", "on", parallel)
+
+
+def test_suggestions_read_the_titles_index_not_each_title(backend, make_post):
+    """Planned with bitmaps: the planner had walked the posts from the newest and parsed
+    each title (47,000 titles, 230 ms, for a word in 4% of them)."""
+    post = make_post("Tumen bulletin", body="Text.")
+    backend.index_posts([post.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert [s.title for s in backend.suggest("tume")] == ["Tumen bulletin"]
+    asked = next(q["sql"] for q in queries if "ts_rank(" in q["sql"])
+    assert "set_config('enable_indexscan', 'off', true)" in asked
+    assert "set_config('enable_bitmapscan', 'on', true)" in asked
 
 
 # Ranking in tiers (migration 0006): the words in the title; else in the rank vector (title,

@@ -18,9 +18,8 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cache, reduce
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, transaction
-from django.db.models import Subquery
 
 from clarion.posts.models import Category, Post
 
@@ -852,18 +851,32 @@ class PostgresSearchBackend(BaseSearchBackend):
 
     def _suggest(self, query: Query, *, limit: int, now: datetime) -> list[int]:
         """Titles only, through their own GIN index (migration 0002), so a word deep in a
-        body does not suggest that post's title. Ranked among the newest ``rank_window``
-        title matches: a two-letter prefix matches thousands."""
-        q = tsquery(query)
-        titles = SearchDocument.objects.annotate(title_vector=title_vector()).filter(title_vector=q)
-        newest = titles.order_by("-post_id").values("post_id")[: self.rank_window]
-        return list(
-            Post.objects.live(now)
-            .filter(pk__in=Subquery(newest))
-            .annotate(score=SearchRank(title_vector_of_post(), q))
-            .order_by("-score", "-published_at", "-id")
-            .values_list("id", flat=True)[:limit]
+        body does not suggest that post's title. Ranked by ``ts_rank`` over the title among
+        the newest ``rank_window`` title matches: a two-letter prefix matches thousands.
+
+        Planned with bitmaps, as the page is: left to itself the planner walked the posts
+        from the newest and parsed each title until it had enough, 47,000 titles (230 ms)
+        for a word in 4% of them (``foku``)."""
+        q_sql, q_params = tsquery_sql(query)
+        where, live_params = live_where(now)
+        title = _title_vector_sql()
+        sql = (
+            f"WITH titles AS MATERIALIZED (SELECT post_id FROM {TABLE} WHERE {title} @@ {q_sql}"
+            " ORDER BY post_id DESC LIMIT %s)"
+            f" SELECT posts_post.id FROM titles JOIN {TABLE} ON {TABLE}.post_id = titles.post_id"
+            " JOIN posts_post ON posts_post.id = titles.post_id"
+            f" WHERE {where} ORDER BY ts_rank({title}, {q_sql}) DESC,"
+            " posts_post.published_at DESC, posts_post.id DESC LIMIT %s"
         )
+        params = [*q_params, self.rank_window, *live_params, *q_params, limit]
+        nested = not connection.get_autocommit()
+        with transaction.atomic() if nested else nullcontext(), connection.cursor() as cursor:
+            if nested:
+                previous = _set_planner(cursor, PAGE_PLANNER)
+            rows = _run_planned(cursor, PAGE_PLANNER, sql, params)
+            if nested:
+                _set_planner(cursor, previous)
+        return [row[0] for row in rows]
 
 
 SearchBackend = PostgresSearchBackend
