@@ -233,6 +233,33 @@ def test_outside_a_transaction_a_search_opens_none_and_leaves_the_planner_as_it_
         assert cursor.fetchone() == ("on", "on", "on", parallel)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_with_server_side_binding_each_statement_is_sent_alone(make_post, monkeypatch):
+    """A DATABASE_URL may ask for server-side binding, whose prepared statements hold one
+    statement each: searches then send the planner settings apart, in a transaction."""
+    backend = PostgresSearchBackend()
+    oldest = make_post("Tumen", body="Tumen.", published_at=timezone.now() - timezone.timedelta(9))
+    bulletins = [make_post(f"Bulletin {n}", body="News from Tumen today.") for n in range(3)]
+    backend.index_posts([oldest.pk, *(p.pk for p in bulletins)])
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    connection.close()
+    try:
+        with connection.cursor() as cursor:
+            assert "ServerBinding" in type(cursor.cursor).__name__
+        assert titles(backend.search("tumen", limit=1)) == ["Tumen"]
+        assert titles(backend.search('"tumen today"')) == [f"Bulletin {n}" for n in (2, 1, 0)]
+        assert set(titles(backend.search("bullet*"))) == {p.title for p in bulletins}
+        assert {s.title for s in backend.suggest("bullet")} == {p.title for p in bulletins}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+                " current_setting('enable_bitmapscan')"
+            )
+            assert cursor.fetchone() == ("on", "on", "on")
+    finally:
+        connection.close()
+
+
 def test_suggestions_read_the_titles_index_not_each_title(backend, make_post):
     """Planned with bitmaps: the planner had walked the posts from the newest and parsed
     each title (47,000 titles, 230 ms, for a word in 4% of them)."""

@@ -575,18 +575,35 @@ def _planner(walk_back: bool) -> dict[str, str]:
 PAGE_PLANNER = _planner(walk_back=False)
 
 
+def _one_string() -> bool:
+    """Whether several statements may be sent in one query string: not when the database
+    is configured for server-side binding (``OPTIONS["server_side_binding"]``, which a
+    ``DATABASE_URL`` can set), whose prepared statements hold one each."""
+    return connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+
+
+def _own_transaction() -> bool:
+    """Whether a search runs outside any transaction and may send each statement with its
+    planner settings in one string (_run_planned); otherwise it opens a transaction (or a
+    savepoint) and puts the settings back at its end."""
+    return connection.get_autocommit() and _one_string()
+
+
 def _run_planned(cursor, settings: dict[str, str], sql: str, params: list) -> list[tuple]:
     """The rows of ``sql``, planned with ``settings``, set in the same round trip.
 
     The settings are local to the transaction. Outside one, PostgreSQL runs the statements
     of one query string as one transaction, so they end with this round trip: a search
     needs no BEGIN and COMMIT of its own, nor a statement to put them back (each round trip
-    cost 0.15-0.25 ms here).
+    cost 0.15-0.25 ms here). Without one string (_one_string), two round trips.
     """
-    cursor.execute(
-        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings) + "; " + sql,
-        [*(x for item in settings.items() for x in item), *params],
-    )
+    setting = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings)
+    values = [x for item in settings.items() for x in item]
+    if not _one_string():
+        cursor.execute(setting, values)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    cursor.execute(f"{setting}; {sql}", [*values, *params])
     cursor.nextset()
     return cursor.fetchall()
 
@@ -727,16 +744,24 @@ class PostgresSearchBackend(BaseSearchBackend):
             counts.append(("clarion_bigrams(search_vector) @@ %s::tsquery", [pairs]))
         # Without parallel workers: the estimate is read under each count's aggregate,
         # which in a parallel plan is a Gather of two or three partial counts.
-        cursor.execute(
+        table = (
             f"SELECT greatest(1, reltuples), (SELECT coalesce(max(post_id), 0) FROM {TABLE}), "
             + ", ".join(f"current_setting('{name}')" for name in PLANNER)
             + f", set_config('{PARALLEL}', '0', true)"
-            + " FROM pg_class WHERE oid = %s::regclass; EXPLAIN (FORMAT JSON) SELECT "
-            + ", ".join(f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where, _ in counts),
-            [TABLE, *(p for _, params in counts for p in params)],
+            + " FROM pg_class WHERE oid = %s::regclass"
         )
-        documents, newest, *settings, _ = cursor.fetchone()
-        cursor.nextset()
+        explain = "EXPLAIN (FORMAT JSON) SELECT " + ", ".join(
+            f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where, _ in counts
+        )
+        explain_params = [p for _, params in counts for p in params]
+        if _one_string():
+            cursor.execute(f"{table}; {explain}", [TABLE, *explain_params])
+            documents, newest, *settings, _ = cursor.fetchone()
+            cursor.nextset()
+        else:
+            cursor.execute(table, [TABLE])
+            documents, newest, *settings, _ = cursor.fetchone()
+            cursor.execute(explain, explain_params)
         # One InitPlan per count: an aggregate over the scan whose rows are estimated.
         plans = [plan["Plans"][0] for plan in cursor.fetchone()[0][0]["Plan"]["Plans"]]
         estimates = (*(plan["Plan Rows"] for plan in plans), 0)[:4]
@@ -765,7 +790,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         # Each statement is sent with its planner settings (_run_planned). Inside a
         # transaction they last until it ends: they are put back, and a savepoint takes
         # them back if a statement fails.
-        nested = not connection.get_autocommit()
+        nested = not _own_transaction()
         with transaction.atomic() if nested else nullcontext(), connection.cursor() as cursor:
             guessed = any(t.prefix for c in query.positive for t in c.terms)
             estimated = _estimated_query(query) if guessed and not pairs else None
@@ -869,7 +894,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             " posts_post.published_at DESC, posts_post.id DESC LIMIT %s"
         )
         params = [*q_params, self.rank_window, *live_params, *q_params, limit]
-        nested = not connection.get_autocommit()
+        nested = not _own_transaction()
         with transaction.atomic() if nested else nullcontext(), connection.cursor() as cursor:
             if nested:
                 previous = _set_planner(cursor, PAGE_PLANNER)
