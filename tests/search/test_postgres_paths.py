@@ -584,13 +584,25 @@ def test_a_prefix_first_asks_a_guessed_span_of_the_newest_ids(
 @pytest.mark.parametrize(
     ("span_from", "margin", "asked"),
     [(1e9, 1.0, 1), (0.0, 1e-9, 2), (0.0, 1e9, 1)],
-    ids=["rare-pair-asks-all", "too-few-then-all", "enough-among-the-newest"],
+    ids=["rare-asks-all", "too-few-then-all", "enough-among-the-newest"],
 )
-def test_a_pair_asks_a_span_of_the_newest_ids_only_when_its_statistics_say_it_is_common(
-    backend, make_post, monkeypatch, span_from, margin, asked
+@pytest.mark.parametrize(
+    ("text", "estimated_by", "not_by"),
+    [
+        # A phrase answered by its pair: the pair's own statistics (migration 0004's index).
+        ('"tumen news"', "clarion_bigrams(search_vector) @@", None),
+        # A prefix begun by few words of the vocabulary: those words.
+        ("tum*", "'tumen'", "'tum':*"),
+    ],
+    ids=["pair", "prefix"],
+)
+def test_a_span_of_the_newest_ids_is_asked_only_when_the_estimate_says_it_is_common(
+    backend, make_post, monkeypatch, span_from, margin, asked, text, estimated_by, not_by
 ):
-    """A phrase answered by its pair is estimated from the pair's own statistics (migration
-    0004's index): a rare pair asks all ids at once, a common one the newest first."""
+    """A pair or a prefix the planner cannot estimate as it stands is estimated otherwise,
+    and then, as a word, asks a span of the newest ids only when common; a rare one asks
+    all ids at once."""
+    monkeypatch.setattr(postgres, "DENSE", 1e9)
     monkeypatch.setattr(postgres, "SPAN_FROM", span_from)
     monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
     monkeypatch.setattr(postgres, "GUESS_SPAN", 1000)  # would find them all at once
@@ -599,34 +611,10 @@ def test_a_pair_asks_a_span_of_the_newest_ids_only_when_its_statistics_say_it_is
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_searchdocument")
     with CaptureQueriesContext(connection) as queries:
-        page = backend.search('"tumen news"')
-    windows = window_selects(queries)
-    assert len(windows) == asked
-    assert ("AND post_id >" in windows[0]) is (span_from == 0.0)
-    assert page.capped and page.total == 3
-    assert titles(page) == ["Bulletin 3", "Bulletin 2", "Bulletin 1"]
-
-
-@pytest.mark.parametrize(
-    ("span_from", "margin", "asked"),
-    [(1e9, 1.0, 1), (0.0, 1e-9, 2), (0.0, 1e9, 1)],
-    ids=["rare-words-ask-all", "too-few-then-all", "enough-among-the-newest"],
-)
-def test_a_prefix_is_estimated_as_the_words_that_begin_with_it(
-    backend, make_post, monkeypatch, span_from, margin, asked
-):
-    """A prefix begun by few words of the vocabulary is estimated as those words, so it
-    asks a span of the newest ids only when they are common, as a word does."""
-    monkeypatch.setattr(postgres, "DENSE", 1e9)
-    monkeypatch.setattr(postgres, "SPAN_FROM", span_from)
-    monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
-    monkeypatch.setattr(postgres, "GUESS_SPAN", 1000)  # would find them all at once
-    monkeypatch.setattr(backend, "rank_window", 3)
-    _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen.", "News from Tumen.")
-    with CaptureQueriesContext(connection) as queries:
-        page = backend.search("tum*")
+        page = backend.search(text)
     estimate = next(q["sql"] for q in queries if "EXPLAIN" in q["sql"])
-    assert "'tumen'" in estimate and "'tum':*" not in estimate
+    assert estimated_by in estimate
+    assert not_by is None or not_by not in estimate
     windows = window_selects(queries)
     assert len(windows) == asked
     assert ("AND post_id >" in windows[0]) is (span_from == 0.0)
