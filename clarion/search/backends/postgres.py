@@ -277,9 +277,9 @@ def _words_beginning(prefixes: set[str]) -> dict[str, tuple]:
     ESTIMATE_WORDS words is left out."""
     limit = ESTIMATE_WORDS
     folded = sorted(p for p in prefixes if p and len(p) <= vocabulary.MAX_WORD_CHARS)
-    found: dict[str, list[str]] = {p: [] for p in folded}
     if not folded:
         return {}
+    found: dict[str, list[str]] = {p: [] for p in folded}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT x.prefix, w.word FROM unnest(%s::text[], %s::text[]) AS x(prefix, ending)"
@@ -598,14 +598,22 @@ def _run_planned(cursor, settings: dict[str, str], sql: str, params: list) -> li
     cost 0.15-0.25 ms here). Without one string (_one_string), two round trips.
     """
     setting = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings)
-    values = [x for item in settings.items() for x in item]
-    if not _one_string():
-        cursor.execute(setting, values)
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    cursor.execute(f"{setting}; {sql}", [*values, *params])
-    cursor.nextset()
+    _run_two(cursor, setting, [x for item in settings.items() for x in item], sql, params)
     return cursor.fetchall()
+
+
+def _run_two(cursor, first: str, first_params: list, second: str, second_params: list):
+    """Run ``first``, then ``second``, in one round trip where one query string may hold
+    both (_one_string); return the rows of ``first`` and leave the cursor on ``second``'s."""
+    if not _one_string():
+        cursor.execute(first, first_params)
+        rows = cursor.fetchall()
+        cursor.execute(second, second_params)
+        return rows
+    cursor.execute(f"{first}; {second}", [*first_params, *second_params])
+    rows = cursor.fetchall()
+    cursor.nextset()
+    return rows
 
 
 def _walks(
@@ -754,14 +762,9 @@ class PostgresSearchBackend(BaseSearchBackend):
             f"(SELECT count(*) FROM {TABLE} WHERE {where})" for where, _ in counts
         )
         explain_params = [p for _, params in counts for p in params]
-        if _one_string():
-            cursor.execute(f"{table}; {explain}", [TABLE, *explain_params])
-            documents, newest, *settings, _ = cursor.fetchone()
-            cursor.nextset()
-        else:
-            cursor.execute(table, [TABLE])
-            documents, newest, *settings, _ = cursor.fetchone()
-            cursor.execute(explain, explain_params)
+        [(documents, newest, *settings, _)] = _run_two(
+            cursor, table, [TABLE], explain, explain_params
+        )
         # One InitPlan per count: an aggregate over the scan whose rows are estimated.
         plans = [plan["Plans"][0] for plan in cursor.fetchone()[0][0]["Plan"]["Plans"]]
         estimates = (*(plan["Plan Rows"] for plan in plans), 0)[:4]
