@@ -26,6 +26,7 @@ test: install
 lint: install
 	$(BIN)/ruff check clarion tests $(wildcard bench)
 	$(BIN)/ruff format --check clarion tests $(wildcard bench)
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: install
 	$(BIN)/ruff format clarion tests $(wildcard bench)
