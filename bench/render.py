@@ -128,7 +128,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from clarion.lib.pagecache import _conf
+    from clarion.web.cache import hit_settings
     from clarion.wsgi import application
 
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
@@ -136,7 +136,7 @@ def main() -> None:
 
     def page_cache(on: bool) -> None:
         settings.CLARION_PAGE_CACHE = on
-        _conf.cache_clear()  # the page cache's copy of the settings (no setting_changed here)
+        hit_settings.cache_clear()  # the page cache's copy of settings (no setting_changed here)
 
     page_cache(False)
     if options.profile:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "clarion.web",
     "clarion.posts",
     "clarion.editor",
     "clarion.newsletter",
@@ -52,13 +53,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "clarion.ops.middleware.RequestIdMiddleware",
+    "clarion.web.middleware.RequestIdMiddleware",
     # Outside every other middleware, so a hit skips them all and the stored page keeps the
     # headers they added when it was rendered (docs/deploy.md, "The page cache").
-    "clarion.lib.pagecache.PageCacheMiddleware",
+    "clarion.web.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "clarion.ops.middleware.PermissionsPolicyMiddleware",
+    "clarion.web.middleware.PermissionsPolicyMiddleware",
     "clarion.ops.middleware.HealthCheckMiddleware",
     "clarion.ops.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,7 +88,7 @@ TEMPLATES = [
             "context_processors": [
                 "clarion.posts.context_processors.site",
                 "csp.context_processors.nonce",
-                "clarion.lib.pagecache.csrf_sentinel",
+                "clarion.web.csrf.csrf_sentinel",
             ],
         },
     },
@@ -102,7 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clarion.posts.context_processors.site",
                 "csp.context_processors.nonce",
-                "clarion.lib.pagecache.csrf_sentinel",
+                "clarion.web.csrf.csrf_sentinel",
             ],
         },
     },
@@ -143,7 +144,7 @@ CLARION_PAGE_CACHE = config.envbool("CLARION_PAGE_CACHE", True)
 # How long a rendered page is kept at most (scheduled posts go live by the clock).
 CLARION_PAGE_CACHE_SECONDS = config.envint("CLARION_PAGE_CACHE_SECONDS", 300)
 # On SQLite, requests read the content generation from a file shared by every process, and
-# check it against the database this often (clarion/posts/generation.py): the longest a
+# check it against the database this often (clarion/web/generation.py): the longest a
 # change made outside Clarion (a restored backup, a manual edit) takes to show.
 CLARION_GENERATION_CHECK_SECONDS = config.envint("CLARION_GENERATION_CHECK_SECONDS", 1)
 # What browsers and CDNs are told: short, since a new post must show up quickly.
@@ -260,7 +261,7 @@ CLARION_MAX_REQUEST_BYTES = CLARION_MAX_UPLOAD_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# Per-address limits on public POSTs (clarion.lib.throttle); "N/[k]s|m|h|d".
+# Per-address limits on public POSTs (clarion.web.throttle); "N/[k]s|m|h|d".
 CLARION_THROTTLE_ENABLED = config.envbool("CLARION_THROTTLE", True)
 CLARION_THROTTLE_RATES = {
     "subscribe": config.env("CLARION_THROTTLE_SUBSCRIBE", "10/10m"),
@@ -293,16 +294,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "clarion.ops.logs.RequestIdFilter"},
-        "redact": {"()": "clarion.ops.logs.RedactFilter"},
+        "request_id": {"()": "clarion.web.logs.RequestIdFilter"},
+        "redact": {"()": "clarion.web.logs.RedactFilter"},
     },
     "formatters": {
-        "plain": {"()": "clarion.ops.logs.PlainFormatter"},
-        "json": {"()": "clarion.ops.logs.JsonFormatter"},
+        "plain": {"()": "clarion.web.logs.PlainFormatter"},
+        "json": {"()": "clarion.web.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
-            "class": "clarion.ops.logs.BufferedStreamHandler",
+            "class": "clarion.web.logs.BufferedStreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": _log_format,
             "filters": ["request_id", "redact"],

@@ -17,11 +17,11 @@ def _empty_cache():
     served in another."""
     from django.core.cache import cache
 
-    from clarion.lib import pagecache
     from clarion.posts import context_processors
+    from clarion.web import cache as page_cache
 
     cache.clear()
-    pagecache.forget_near_pages()
+    page_cache.forget_near_pages()
     context_processors.forget_sidebar()
 
 

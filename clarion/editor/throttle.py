@@ -36,10 +36,10 @@ def max_per_address() -> int:
 
 def client_address(request) -> str | None:
     """The client's IP address, found as every throttle finds it (CLARION_PROXY_COUNT
-    trusted proxies; see clarion.lib.throttle), or None when it is not an address."""
+    trusted proxies; see clarion.web.throttle), or None when it is not an address."""
     if request is None:
         return None
-    from clarion.lib.throttle import client_address as shared_client_address
+    from clarion.web.throttle import client_address as shared_client_address
 
     try:
         return str(ipaddress.ip_address(shared_client_address(request)))

@@ -26,7 +26,6 @@ from django.utils.text import slugify
 from clarion.posts.models import (
     Author,
     Category,
-    ContentGeneration,
     Page,
     Post,
     Redirect,
@@ -34,6 +33,7 @@ from clarion.posts.models import (
     Tag,
 )
 from clarion.posts.services import normalise_status
+from clarion.web.cache import invalidate
 
 from . import content, wordpress
 from .media import MediaLibrary
@@ -266,7 +266,7 @@ class _Import:
             self.summary.note_counts["comments are not imported (Clarion has no comments)"] = (
                 self.comment_count
             )
-        ContentGeneration.bump()
+        invalidate("a WordPress import")
 
     def mapped(self, kind: str, wp_id) -> WordPressObject | None:
         return WordPressObject.objects.filter(kind=kind, wp_id=str(wp_id)).first()

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clarion.lib import emails
-from clarion.lib.throttle import client_address, refusal, throttle
+from clarion.web.throttle import client_address, refusal, throttle
 
 from . import services
 from .forms import CategoriesForm, SubscribeForm

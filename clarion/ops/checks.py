@@ -17,7 +17,7 @@ def check_backup_schedule(app_configs=None, **kwargs):
 
 @register()
 def check_throttle_rates(app_configs=None, **kwargs):
-    from clarion.lib.throttle import Rate
+    from clarion.web.throttle import Rate
 
     errors = []
     for scope, rate in settings.CLARION_THROTTLE_RATES.items():

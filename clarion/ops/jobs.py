@@ -24,7 +24,7 @@ def heartbeat() -> None:
 
 
 def clean_throttle() -> None:
-    from clarion.lib.throttle import forget_old_windows
+    from clarion.web.throttle import forget_old_windows
 
     forget_old_windows()
 

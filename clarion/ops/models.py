@@ -24,25 +24,3 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} seen {self.last_seen:%Y-%m-%d %H:%M:%S}"
-
-
-class ThrottleCounter(models.Model):
-    """Requests counted for one (scope, client) in one fixed window.
-
-    ``client`` is a keyed hash of the address, never the address itself.
-    """
-
-    scope = models.CharField(max_length=64)
-    client = models.CharField(max_length=64)
-    window_start = models.DateTimeField(db_index=True)
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "client", "window_start"], name="throttle_one_row_per_window"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.scope} {self.client[:8]}… {self.hits} since {self.window_start}"

@@ -103,7 +103,7 @@ def restore_backup(path: Path, *, force: bool = False, using: str = "default") -
 
 
 def _load(data: Path, manifest: dict, using: str) -> None:
-    from clarion.posts.models import ContentGeneration
+    from clarion.web.models import ContentGeneration
 
     expected = manifest.get("rows") or {}
     with transaction.atomic(using=using):

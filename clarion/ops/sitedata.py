@@ -19,11 +19,11 @@ EXTRA_APPS = ("auth", "admin")
 # heartbeats, task results; durable work lives in the apps' own tables), or derived.
 EXCLUDED_MODELS = {
     "auth.permission",
-    "ops.throttlecounter",
+    "web.throttlecounter",
     "ops.workerheartbeat",
 }
 # Rows that exist on a site nobody has used yet (created on first page view).
-NOT_CONTENT = {"posts.sitesettings", "posts.contentgeneration", "posts.category"}
+NOT_CONTENT = {"posts.sitesettings", "web.contentgeneration", "posts.category"}
 
 
 def label(model) -> str:

@@ -3,10 +3,11 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from clarion.web.cache import invalidate
+
 from .models import (
     Author,
     Category,
-    ContentGeneration,
     Page,
     Post,
     Redirect,
@@ -23,11 +24,11 @@ def bump_generation(sender, **kwargs):
     if sender in PUBLIC_MODELS and not kwargs.get("raw"):
         # Same transaction as the change: a reader sees the new generation exactly when it
         # can see the new content.
-        ContentGeneration.bump()
+        invalidate(f"{sender._meta.label} saved or deleted")
 
 
 @receiver(m2m_changed, sender=Post.categories.through, dispatch_uid="clarion.posts.bump_cats")
 @receiver(m2m_changed, sender=Post.tags.through, dispatch_uid="clarion.posts.bump_tags")
 def bump_generation_m2m(sender, action, **kwargs):
     if action in {"post_add", "post_remove", "post_clear"}:
-        ContentGeneration.bump()
+        invalidate("a post's categories or tags changed")

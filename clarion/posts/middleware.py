@@ -4,7 +4,8 @@ from django.http import HttpResponsePermanentRedirect
 from django.utils import timezone, translation
 from django.utils.encoding import escape_uri_path
 
-from .generation import current_generation
+from clarion.web.generation import current_generation
+
 from .models import Page, Redirect, SiteSettings
 
 # Per process: the site settings as of a content generation. Reloaded when any process

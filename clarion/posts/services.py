@@ -7,7 +7,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ContentGeneration, Post, SiteSettings
+from clarion.web.cache import invalidate
+
+from .models import Post, SiteSettings
 from .signals import post_published
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def publish_due_posts(now=None) -> int:
             )
             if claimed != 1:
                 continue  # another worker got there first
-            ContentGeneration.bump()
+            invalidate("a scheduled post was published")
             post = Post.objects.get(pk=pk)
             post_published.send(sender=Post, post=post, notify=post.notify_subscribers)
             published += 1

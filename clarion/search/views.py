@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from clarion.lib.throttle import throttle
 from clarion.posts.models import attach_terms
+from clarion.web.throttle import throttle
 
 from .backends import get_search_backend
 from .query import MAX_QUERY_CHARS, parse

@@ -1,6 +1,7 @@
 import pytest
 
-from clarion.posts.models import Author, ContentGeneration, SiteSettings
+from clarion.posts.models import Author, SiteSettings
+from clarion.web.models import ContentGeneration
 
 pytestmark = pytest.mark.django_db
 

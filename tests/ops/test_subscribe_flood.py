@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from clarion.lib.throttle import Rate
 from clarion.newsletter.models import Subscriber
+from clarion.web.throttle import Rate
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from clarion.posts import services
-from clarion.posts.models import ContentGeneration, Post
+from clarion.posts.models import Post
 from clarion.posts.signals import post_published
+from clarion.web.models import ContentGeneration
 from tests.helpers import run_clarion
 
 

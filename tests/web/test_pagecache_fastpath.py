@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.test import Client
 
-from clarion.lib.pagecache import CSRF_SENTINEL
+from clarion.web.csrf import CSRF_SENTINEL
 
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 # Content-Length: Django leaves it to the server for responses from the page cache.

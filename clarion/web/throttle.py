@@ -2,7 +2,7 @@
 
 Fixed windows: at most ``limit`` requests per client per window of ``seconds``. State lives
 in the shared cache when it is Redis (one counter for every web process and machine), and
-otherwise in a small table (``ops.ThrottleCounter``), which every process on one database
+otherwise in a small table (``web.ThrottleCounter``), which every process on one database
 shares too. Addresses are stored only as keyed hashes.
 
     @throttle("subscribe")            # rate from settings.CLARION_THROTTLE_RATES
@@ -24,6 +24,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.shortcuts import render
+from django.utils import timezone
+
+from .models import ThrottleCounter
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
@@ -112,8 +115,6 @@ class Throttle:
             return 1
 
     def _count_in_db(self, key: str, window: int) -> int:
-        from clarion.ops.models import ThrottleCounter
-
         start = datetime.fromtimestamp(window, UTC)
         # One statement in the common case: count and read back atomically (SQLite 3.35+
         # and PostgreSQL both support UPDATE … RETURNING).
@@ -140,10 +141,6 @@ class Throttle:
 
 
 def forget_old_windows() -> int:
-    from django.utils import timezone
-
-    from clarion.ops.models import ThrottleCounter
-
     deleted, _ = ThrottleCounter.objects.filter(
         window_start__lt=timezone.now() - KEEP_WINDOWS_FOR
     ).delete()
@@ -161,7 +158,7 @@ def refusal(request, scope: str, rate: str | None = None):
         return None
     response = render(
         request,
-        "ops/throttled.html",
+        "web/throttled.html",
         {"retry_minutes": max(1, round(decision.retry_after / 60))},
         status=429,
     )

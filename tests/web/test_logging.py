@@ -8,7 +8,7 @@ import time
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from clarion.ops.logs import JsonFormatter, PlainFormatter, RedactFilter, RequestIdFilter, redact
+from clarion.web.logs import JsonFormatter, PlainFormatter, RedactFilter, RequestIdFilter, redact
 from tests.helpers import clarion_env
 
 
@@ -136,7 +136,7 @@ _PIECES = [
 def test_skipping_text_with_nothing_to_redact_changes_no_result(text):
     """redact() skips its regular expressions when none of the strings they need is in the
     text: the result must be what the expressions themselves give."""
-    from clarion.ops.logs import _PATTERNS
+    from clarion.web.logs import _PATTERNS
 
     expected = text
     for pattern, replacement in _PATTERNS:
@@ -158,7 +158,7 @@ class _Recorder:
 
 
 def _handler():
-    from clarion.ops.logs import BufferedStreamHandler
+    from clarion.web.logs import BufferedStreamHandler
 
     stream = _Recorder()
     handler = BufferedStreamHandler(stream)
@@ -240,7 +240,7 @@ def test_a_forked_child_does_not_write_its_parents_pending_lines():
 def test_the_access_logs_fast_line_is_what_the_record_would_give(path, status, elapsed, rid):
     """log_request formats its line without a record when the handler is Clarion's own;
     for both formats the text must be the record's, filters and all."""
-    from clarion.ops.logs import request_id
+    from clarion.web.logs import request_id
 
     for formatter in (PlainFormatter(), JsonFormatter()):
         token = request_id.set(rid)
@@ -260,7 +260,7 @@ def test_the_access_logs_fast_line_is_what_the_record_would_give(path, status, e
 
 
 def test_the_fast_line_is_used_only_with_clarions_own_handler_alone(caplog):
-    from clarion.ops.logs import BufferedStreamHandler, sole_handler_for
+    from clarion.web.logs import BufferedStreamHandler, sole_handler_for
 
     logger = logging.Logger("clarion.request.test")
     handler = BufferedStreamHandler(_Recorder())

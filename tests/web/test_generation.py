@@ -1,6 +1,6 @@
 """The content generation on SQLite: read from shared memory, fresh across processes at once.
 
-clarion/posts/generation.py: whoever bumps the generation stores it in a file beside the
+clarion/web/generation.py: whoever bumps the generation stores it in a file beside the
 database, mapped into every process, as the transaction commits; requests read that instead
 of querying, and each thread checks it against the database once a second.
 """
@@ -11,9 +11,9 @@ import time
 import pytest
 from django.conf import settings
 
-from clarion.posts import generation
-from clarion.posts.generation import SharedCounter
-from clarion.posts.models import ContentGeneration
+from clarion.web import generation
+from clarion.web.generation import SharedCounter
+from clarion.web.models import ContentGeneration
 
 from .processes import clarion, clarion_env, fetch, free_port, run_clarion, stop, wait_for_http
 

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from clarion.lib.throttle import throttle
+from clarion.web.throttle import throttle
 
 
 @csrf_exempt

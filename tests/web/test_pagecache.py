@@ -8,8 +8,8 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clarion.lib.pagecache import CSRF_SENTINEL, _masked
 from clarion.posts.models import Post, SiteSettings
+from clarion.web.csrf import CSRF_SENTINEL, masked
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -233,18 +233,18 @@ def test_each_process_keeps_a_copy_of_what_it_served_until_the_generation_change
 
 
 def test_the_copies_are_bounded_to_the_most_recently_read_pages(client, letter, monkeypatch):
-    from clarion.lib import pagecache
+    from clarion.web import cache
 
-    monkeypatch.setattr(pagecache, "NEAR_PAGES", 2)
+    monkeypatch.setattr(cache, "NEAR_PAGES", 2)
     for path in ("/", letter.get_absolute_url(), "/feed/"):
         assert client.get(path)["X-Clarion-Cache"] == "miss"
-    assert len(pagecache._near) == 2
+    assert len(cache._near) == 2
     assert client.get("/")["X-Clarion-Cache"] == "hit"  # from the shared cache again
 
 
 @given(st.text(alphabet=CSRF_ALLOWED_CHARS, min_size=32, max_size=32))
 def test_a_masked_token_unmasks_to_its_secret_as_django_reads_it(secret):
-    token = _masked(secret)
+    token = masked(secret)
     assert len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS)
     assert _unmask_cipher_token(token) == secret
-    assert token[:32] != _masked(secret)[:32]  # a fresh mask each time
+    assert token[:32] != masked(secret)[:32]  # a fresh mask each time

@@ -93,7 +93,7 @@ class PlainFormatter(logging.Formatter):
 
     def line(self, created: float, level: str, name: str, rid: str, message: str) -> str:
         """What ``format`` gives for a record with these fields and no traceback, without
-        a record (the access log's fast path; tests/ops/test_logging.py compares them)."""
+        a record (the access log's fast path; tests/web/test_logging.py compares them)."""
         return _one_line(f"{_local_asctime(created)} {level} {name} [{rid}] {message}")
 
 

@@ -35,6 +35,7 @@ import struct
 import threading
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -48,10 +49,9 @@ _GENERATION_SQL: str | None = None
 def _sql(wrapper) -> str:
     global _GENERATION_SQL
     if _GENERATION_SQL is None:
-        from .models import ContentGeneration
-
+        # Looked up, not imported: models.py imports this module (to announce a bump).
         qn = wrapper.ops.quote_name
-        table = ContentGeneration._meta.db_table
+        table = apps.get_model("web", "ContentGeneration")._meta.db_table
         _GENERATION_SQL = f"SELECT {qn('value')} FROM {qn(table)} WHERE {qn('id')} = 1"
     return _GENERATION_SQL
 

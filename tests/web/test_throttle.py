@@ -2,10 +2,10 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from clarion.lib.throttle import Rate, Throttle, client_address, client_key, forget_old_windows
-from clarion.ops.models import ThrottleCounter
+from clarion.web.models import ThrottleCounter
+from clarion.web.throttle import Rate, Throttle, client_address, client_key, forget_old_windows
 
-pytestmark = pytest.mark.urls("tests.ops.urls")
+pytestmark = pytest.mark.urls("tests.web.urls")
 
 
 def post(client, address, **extra):
