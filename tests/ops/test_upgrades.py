@@ -55,7 +55,9 @@ def test_it_snapshots_the_database_before_applying_pending_migrations(tmp_path):
         "print(prepare_database())\n",
     )
     first, second = out.strip().splitlines()
-    assert first.startswith("Applied 1 migrations (ops.0001_initial)")
+    assert first.startswith(
+        "Applied 3 migrations (ops.0001_initial, ops.0002_throttlecounter_to_web, web.0001_initial)"
+    )
     snapshots = list((site / "backups").glob("pre-upgrade-*.sqlite3"))
     assert len(snapshots) == 1 and str(snapshots[0]) in first
     assert second == "Database is up to date."
