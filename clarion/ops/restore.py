@@ -106,6 +106,8 @@ def _load(data: Path, manifest: dict, using: str) -> None:
     from clarion.web.models import ContentGeneration
 
     expected = manifest.get("rows") or {}
+    expected = {sitedata.MOVED_MODELS.get(lbl, lbl): n for lbl, n in expected.items()}
+    sitedata.relabel_moved_models(data)
     with transaction.atomic(using=using):
         before = ContentGeneration.objects.using(using).filter(pk=1).first()
         call_command("flush", interactive=False, verbosity=0, database=using)

@@ -24,6 +24,11 @@ EXCLUDED_MODELS = {
 }
 # Rows that exist on a site nobody has used yet (created on first page view).
 NOT_CONTENT = {"posts.sitesettings", "web.contentgeneration", "posts.category"}
+# Models that moved to another app (their tables did not): older backups name them so.
+MOVED_MODELS = {
+    "posts.contentgeneration": "web.contentgeneration",
+    "ops.throttlecounter": "web.throttlecounter",
+}
 
 
 def label(model) -> str:
@@ -99,6 +104,25 @@ def content_rows(using: str = "default") -> dict[str, int]:
         if n:
             found[label(model)] = n
     return found
+
+
+def relabel_moved_models(path: Path) -> None:
+    """Rename, in the rows file at ``path``, the models that have moved app since it was
+    written, so that ``loaddata`` finds them. Only lines that name one are rewritten."""
+    old = {
+        f'{{"model": "{a}"'.encode(): f'{{"model": "{b}"'.encode() for a, b in MOVED_MODELS.items()
+    }
+    with open(path, "rb") as stream:
+        if not any(line.startswith(tuple(old)) for line in stream):
+            return
+    rewritten = path.with_name(path.name + ".relabelled")
+    with open(path, "rb") as source, open(rewritten, "wb") as target:
+        for line in source:
+            for before, after in old.items():
+                if line.startswith(before):
+                    line = after + line[len(before) :]
+            target.write(line)
+    rewritten.replace(path)
 
 
 def media_files(root: Path) -> list[Path]:
