@@ -3,7 +3,12 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html
 
-from . import images, permissions, views
+from . import (
+    images,
+    permissions,
+    posts_admin,  # noqa: F401 - registers the posts app's models with the admin
+    views,
+)
 from .models import LoginFailure, MediaItem
 
 

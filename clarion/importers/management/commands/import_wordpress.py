@@ -7,7 +7,7 @@ from rich.table import Table
 
 from clarion.importers.load import KINDS, OUTCOMES, ImportFailed, import_wordpress
 from clarion.importers.wordpress import WXRError
-from clarion.ops.jobs import refresh_planner_statistics
+from clarion.lib.planner import refresh_planner_statistics
 
 
 class Command(BaseCommand):
