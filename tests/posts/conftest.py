@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from .processes import clarion_env, run_clarion
+from tests.server import clarion_env, run_clarion
 
 COLLECT = "from clarion.ops.management.commands.serve import Command; Command().collect_static()"
 
