@@ -79,14 +79,8 @@ class MediaItemAdmin(admin.ModelAdmin):
             )
 
     def get_urls(self):
-        return [
-            path(
-                "upload/",
-                self.admin_site.admin_view(views.upload_image),
-                name="editor_mediaitem_upload",
-            ),
-            *super().get_urls(),
-        ]
+        upload = self.admin_site.admin_view(views.upload_image)
+        return [path("upload/", upload, name="editor_mediaitem_upload"), *super().get_urls()]
 
     @admin.display(description="Image")
     def thumbnail(self, obj):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
 from clarion.lib.prepared import PreparedListing, PreparedQuery
+from clarion.lib.singleton import OneRow
 
 from . import markdown
 
@@ -55,7 +56,7 @@ class ContentGeneration(models.Model):
         announce_after_commit()
 
 
-class SiteSettings(models.Model):
+class SiteSettings(OneRow):
     """The one row of settings an administrator edits in the admin."""
 
     title = models.CharField(max_length=200, default="Clarion")
@@ -92,11 +93,7 @@ class SiteSettings(models.Model):
         verbose_name = "site settings"
         verbose_name_plural = "site settings"
 
-    def __str__(self):
-        return "Site settings"
-
     def save(self, *args, **kwargs):
-        self.pk = 1
         super().save(*args, **kwargs)
         _request_local.site = None
 
@@ -109,10 +106,7 @@ class SiteSettings(models.Model):
 
     @classmethod
     def fetch(cls) -> SiteSettings:
-        obj = cls.objects.filter(pk=1).select_related("default_category").first()
-        if obj is None:
-            obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
+        return cls.row(cls.objects.select_related("default_category"))
 
     @classmethod
     def use_for_this_thread(cls, obj: SiteSettings | None) -> None:
