@@ -35,17 +35,16 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 import peers as peer_servers
 import redis
+import servers
 
 REPO = Path(__file__).resolve().parents[1]
 CLARION_PORT, NGINX_PORT, BARE_PORT = 8510, 8511, 8512
@@ -97,26 +96,9 @@ def env_for(data: Path, **extra) -> dict[str, str]:
     return env
 
 
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 BARE_APP = """
@@ -140,43 +122,14 @@ def measure_bare_granian(work: Path, duration: int) -> dict:
         cwd=work,
     )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{BARE_PORT}/")
+        servers.wait_for_http(f"http://127.0.0.1:{BARE_PORT}/", proc=proc)
         return {"bare WSGI app": wrk(f"http://127.0.0.1:{BARE_PORT}/", duration=duration)}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        servers.stop_process(proc, signal.SIGTERM, "granian")
 
 
-class Clarion:
-    def __init__(self, data: Path, *args: str, **env):
-        # A server left over from an earlier start would answer instead: measure nothing.
-        if not port_is_free(CLARION_PORT):
-            raise SystemExit(f"127.0.0.1:{CLARION_PORT} is already in use")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "clarion",
-                "serve",
-                "--no-worker",
-                "--port",
-                str(CLARION_PORT),
-                *args,
-            ],  # fmt: skip
-            cwd=REPO,
-            env=env_for(data, **env),
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for(f"http://127.0.0.1:{CLARION_PORT}/")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while not port_is_free(CLARION_PORT):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"Clarion still answers on {CLARION_PORT} after stopping")
-            time.sleep(0.2)
+def clarion_server(data: Path, *args: str, **env) -> servers.ClarionServer:
+    return servers.ClarionServer(CLARION_PORT, "--no-worker", *args, env=env_for(data, **env))
 
 
 def wrk(url: str, *, duration: int, connections: int = 16, latency: bool = False) -> dict:
@@ -194,8 +147,7 @@ def wrk(url: str, *, duration: int, connections: int = 16, latency: bool = False
 
 
 def measure_clarion(data: Path, label: str, duration: int, **env) -> dict:
-    server = Clarion(data, **env)
-    try:
+    with clarion_server(data, **env):
         results = {}
         for name, path in PAGES.items():
             url = f"http://127.0.0.1:{CLARION_PORT}{path}"
@@ -205,8 +157,6 @@ def measure_clarion(data: Path, label: str, duration: int, **env) -> dict:
         p99 = wrk(post, duration=duration, connections=64, latency=True)
         results[f"{label} post -c64"] = p99
         return results
-    finally:
-        server.stop()
 
 
 def main() -> None:
@@ -239,7 +189,7 @@ def main() -> None:
     print(f"# data folder: {data}")
 
     # The demo site on a fresh data folder, then the generated posts.
-    Clarion(data, "--demo").stop()
+    clarion_server(data, "--demo").stop()
     subprocess.run(
         [sys.executable, str(REPO / "bench/make_posts.py"), str(options.posts)],
         cwd=REPO, env=env_for(data), check=True,
@@ -248,9 +198,8 @@ def main() -> None:
     # nginx serves the post page exactly as a reader receives it from Clarion.
     root = work / "root"
     root.mkdir()
-    server = Clarion(data)
-    (root / "post.html").write_bytes(get(f"http://127.0.0.1:{CLARION_PORT}{POST}"))
-    server.stop()
+    with clarion_server(data):
+        (root / "post.html").write_bytes(get(f"http://127.0.0.1:{CLARION_PORT}{POST}"))
     root.chmod(0o755)
     (root / "post.html").chmod(0o644)
     conf = work / "nginx.conf"
@@ -260,7 +209,7 @@ def main() -> None:
         if options.peers:
             peers = peer_servers.start(work / "peers")
         nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
-        wait_for(f"http://127.0.0.1:{NGINX_PORT}/post/")
+        servers.wait_for_http(f"http://127.0.0.1:{NGINX_PORT}/post/", proc=nginx)
         runs = []
         for run in range(1, options.runs + 1):
             results = {"nginx post": wrk(f"http://127.0.0.1:{NGINX_PORT}/post/",
@@ -281,9 +230,7 @@ def main() -> None:
             report(f"run {run}", results, peer_multiples(results))
             runs.append(results)
     finally:
-        if nginx is not None:
-            nginx.send_signal(signal.SIGQUIT)
-            nginx.wait(timeout=30)
+        servers.stop_process(nginx, signal.SIGQUIT, "nginx")
         peer_servers.stop(peers)
     medians = {
         key: {

@@ -16,23 +16,23 @@ import argparse
 import http.client
 import itertools
 import json
-import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.ops.sites import clarion, python, site_env  # noqa: E402
+from servers import ClarionServer  # noqa: E402
+
+from tests.helpers import clarion_env  # noqa: E402
+from tests.ops.sites import clarion, python  # noqa: E402
 
 FLOOD_ADDRESS = "203.0.113.66"
 SEED = """
@@ -125,7 +125,7 @@ def main() -> int:
 
     site = Path(tempfile.mkdtemp(prefix="clarion-load-")) / "site"
     base = f"http://127.0.0.1:{args.port}"
-    env = site_env(
+    env = clarion_env(
         site,
         args.database_url or None,
         CLARION_SITE_URL=base,
@@ -134,24 +134,14 @@ def main() -> int:
     )
     clarion(site, "manage", "migrate", "-v0", database_url=args.database_url or None)
     post_urls = python(site, SEED, args.database_url or None).split()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--port", str(args.port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    print("server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.3)
+        server = ClarionServer(
+            args.port, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except SystemExit as exc:
+        print(f"server did not start: {exc}", file=sys.stderr)
+        return 1
+    with server:
         reference = run(
             args.port,
             ["/static/clarion/site.css"],
@@ -172,12 +162,6 @@ def main() -> int:
             result["requests_per_second"] / reference["requests_per_second"], 3
         )
         subscribers = int(python(site, COUNT_SUBSCRIBERS, args.database_url or None))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
     result["subscribers_stored"] = None if subscribers < 0 else subscribers
     accepted = result["statuses"].get("subscribe", {})

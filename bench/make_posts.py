@@ -20,7 +20,7 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clarion.ops.jobs import refresh_planner_statistics  # noqa: E402
+from clarion.lib.planner import refresh_planner_statistics  # noqa: E402
 from clarion.posts import services  # noqa: E402
 from clarion.posts.models import Author, Category, Post, Tag  # noqa: E402
 

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import servers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -188,20 +190,16 @@ def main() -> None:
     clarion(env, "publish", str(post))
     published = time.time()
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "clarion", "worker", "--interval", "0.2",
-             "--worker-id", f"bench-{i}"],
-            env=env,
+        servers.clarion(
+            "worker", "--interval", "0.2", "--worker-id", f"bench-{i}", env=env, quiet=False
         )
         for i in range(args.workers)
-    ]  # fmt: skip
+    ]
     try:
         ok = sink.wait_for(n, args.timeout)
     finally:
         for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            worker.wait(30)
+            servers.stop_process(worker, signal.SIGTERM, "clarion worker")
     if not ok:
         raise SystemExit(f"only {sink.count.value} of {n} messages arrived")
     first, last = sink.first.value, sink.last.value

@@ -1,10 +1,5 @@
 import io
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +10,7 @@ from django.core.management.base import CommandError
 from clarion.__main__ import translate
 from clarion.posts.models import Author, Category, Post, Tag
 from tests.helpers import clarion_env, run_clarion
+from tests.server import serving
 
 GOOD = """---
 title: An open letter on detention
@@ -149,12 +145,6 @@ def test_createadmin_refuses_a_weak_password(db, monkeypatch):
         call_command("createadmin", "--username", "office", "--password-stdin")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -165,25 +155,14 @@ def _get(url: str) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_serve_demo_migrates_loads_the_letter_and_prints_a_password_once(tmp_path: Path):
-    port = _free_port()
-    env = clarion_env(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--demo", "--port", str(port), "--workers", "1"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
-            try:
-                status, home = _get(f"http://127.0.0.1:{port}/")
-                break
-            except OSError:
-                time.sleep(0.3)
+    log = tmp_path / "serve.log"
+    with serving(
+        "--demo", "--workers", "1", env=clarion_env(tmp_path), cwd=tmp_path, log=log
+    ) as served:
+        status, home = _get(served.url + "/")
         assert status == 200
         assert "Letter to the Foreign Secretary" in home
-        status, post = _get(f"http://127.0.0.1:{port}/2021/07/19/letter-to-the-foreign-secretary/")
+        status, post = _get(served.url + "/2021/07/19/letter-to-the-foreign-secretary/")
         assert status == 200 and "Yours sincerely," in post
         css = next(
             line.split('href="')[1].split('"')[0]
@@ -191,12 +170,10 @@ def test_serve_demo_migrates_loads_the_letter_and_prints_a_password_once(tmp_pat
             if "stylesheet" in line
         )
         assert css.startswith("/static/clarion/site.") and css != "/static/clarion/site.css"
-        assert _get(f"http://127.0.0.1:{port}{css}")[0] == 200
-        assert _get(f"http://127.0.0.1:{port}/no-such-page/")[0] == 404
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        output, _ = proc.communicate(timeout=40)
-    assert proc.returncode == 0, output
+        assert _get(served.url + css)[0] == 200
+        assert _get(served.url + "/no-such-page/")[0] == 404
+    output = log.read_text()
+    assert served.returncode == 0, output
     assert "as 'admin' with password: " in output
     assert "Traceback" not in output
 

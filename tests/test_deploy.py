@@ -40,7 +40,7 @@ def test_it_runs_real_clarion_commands_with_real_flags(path):
     argv = _command(_unit(path))
     assert argv[0].endswith("/bin/clarion")
     name, args = argv[1], argv[2:]
-    command = load_command_class({"serve": "clarion.posts", "worker": "clarion.posts"}[name], name)
+    command = load_command_class({"serve": "clarion.ops", "worker": "clarion.ops"}[name], name)
     parser = command.create_parser("clarion", name)
     try:
         parser.parse_args(args)

@@ -8,7 +8,8 @@ end:
     2 children) behind nginx (FastCGI), MariaDB, the default theme, 127.0.0.1:8513;
   - peers/wagtail.py: Wagtail in its own virtualenv, a BlogPage, SQLite, DEBUG off,
     gunicorn with 2 sync workers, 127.0.0.1:8514.
-Both get the same letter: title, date, author, excerpt, category "Human rights" and the
+Their processes start and stop through bench/servers.py, as Clarion's do. Both get the same
+letter: title, date, author, excerpt, category "Human rights" and the
 body that Clarion's Markdown renderer makes of clarion/posts/demo/open-letter.md.
 """
 
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import socket
 import sys
-import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
@@ -83,28 +82,6 @@ def reference_letter() -> Letter:
     )
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def require_free(port: int) -> None:
-    if not port_is_free(port):
-        raise SystemExit(f"127.0.0.1:{port} is already in use")
-
-
-def wait_for_port(port: int, what: str, timeout: float = 60, proc=None) -> None:
-    """Wait (bounded) until something listens on 127.0.0.1:port; fail if proc exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode} before listening on {port}")
-        if not port_is_free(port):
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port} within {timeout}s")
-
-
 def check_page(name: str, url: str, title: str) -> int:
     """Fail loudly unless url answers 200 with the letter's title; returns the page's size."""
     try:
@@ -144,19 +121,6 @@ class Peer(ABC):
 
     @abstractmethod
     def stop(self) -> None: ...
-
-
-def stop_process(proc, sig, what: str, timeout: float = 30) -> None:
-    """Stop a process this benchmark started (by its Popen), killing it after timeout."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout=timeout)
-    except Exception:
-        print(f"# {what} did not stop within {timeout}s: killed", file=sys.stderr)
-        proc.kill()
-        proc.wait(timeout=timeout)
 
 
 def start(work: Path) -> list:

@@ -19,8 +19,9 @@ import subprocess
 import sys
 
 import django
+from servers import require_free, stop_process, wait_for_port
 
-from . import HERE, Peer, require_free, stop_process, wait_for_port
+from . import HERE, Peer
 
 # Pinned so every run measures the same thing; Django is the version Clarion runs.
 WAGTAIL = "wagtail==8.0.1"

@@ -24,7 +24,9 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from . import HERE, Peer, require_free, stop_process, wait_for_port
+from servers import require_free, stop_process, wait_for_port
+
+from . import HERE, Peer
 
 SOURCE = Path("/usr/share/wordpress")
 PHP_FPM = "php-fpm8.2"

@@ -3,7 +3,12 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html
 
-from . import images, permissions, views
+from . import (
+    images,
+    permissions,
+    posts_admin,  # noqa: F401 - registers the posts app's models with the admin
+    views,
+)
 from .models import LoginFailure, MediaItem
 
 
@@ -74,14 +79,8 @@ class MediaItemAdmin(admin.ModelAdmin):
             )
 
     def get_urls(self):
-        return [
-            path(
-                "upload/",
-                self.admin_site.admin_view(views.upload_image),
-                name="editor_mediaitem_upload",
-            ),
-            *super().get_urls(),
-        ]
+        upload = self.admin_site.admin_view(views.upload_image)
+        return [path("upload/", upload, name="editor_mediaitem_upload"), *super().get_urls()]
 
     @admin.display(description="Image")
     def thumbnail(self, obj):

@@ -1,7 +1,8 @@
 """The post editor: Django's ModelAdmin for posts, customised for authors.
 
-Registered in clarion/posts/admin.py. Publishing goes through clarion.posts.services exactly as
-the CLI does: ``normalise_status`` before saving, ``post_saved`` once categories are saved.
+Registered in clarion/editor/posts_admin.py. Publishing goes through clarion.posts.services
+exactly as the CLI does: ``normalise_status`` before saving, ``post_saved`` once categories are
+saved.
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ class WordPressObject(models.Model):
     """
 
     class Kind(models.TextChoices):
-        POST = "post", "Post"
-        PAGE = "page", "Page"
-        ATTACHMENT = "attachment", "Attachment"
-        CATEGORY = "category", "Category"
-        TAG = "tag", "Tag"
-        AUTHOR = "author", "Author"
+        # Each label is its name in title case (Django's default): "Post", "Page", …
+        POST = "post"
+        PAGE = "page"
+        ATTACHMENT = "attachment"
+        CATEGORY = "category"
+        TAG = "tag"
+        AUTHOR = "author"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     wp_id = models.CharField("WordPress ID", max_length=200)

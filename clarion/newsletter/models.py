@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from clarion.lib.singleton import OneRow
 from clarion.posts.models import Category, Post
 
 
@@ -23,7 +24,7 @@ def normalise_email(address: str) -> str:
     return address.strip().lower()
 
 
-class NewsletterSettings(models.Model):
+class NewsletterSettings(OneRow):
     """The one row of newsletter settings an administrator edits in the admin."""
 
     class Content(models.TextChoices):
@@ -52,19 +53,9 @@ class NewsletterSettings(models.Model):
         verbose_name = "newsletter settings"
         verbose_name_plural = "newsletter settings"
 
-    def __str__(self):
-        return "Newsletter settings"
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-
     @classmethod
     def load(cls) -> NewsletterSettings:
-        obj = cls.objects.filter(pk=1).first()
-        if obj is None:
-            obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
+        return cls.row()
 
     def sender(self) -> str:
         from email.utils import formataddr, parseaddr

@@ -2,16 +2,14 @@
 run again, it imports everything once."""
 
 import importlib.util
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests import server
 from tests.helpers import clarion_env, run_clarion
 
 pytestmark = pytest.mark.slow
@@ -40,18 +38,12 @@ def test_a_killed_import_changes_nothing_and_a_rerun_imports_once(tmp_path):
     assert run_clarion(tmp_path, "manage", "migrate", "-v0").returncode == 0
     assert counts(tmp_path) == (0, 0, 0)
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "import", "wordpress", str(export)],
-        env=clarion_env(tmp_path),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    proc = server.clarion(
+        "import", "wordpress", str(export), env=clarion_env(tmp_path), cwd=tmp_path
     )
     time.sleep(3.5)
     still_running = proc.poll() is None
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    server.stop(proc, timeout=10, signum=signal.SIGKILL)
     assert still_running, "the import finished before it could be killed: use a bigger export"
     assert counts(tmp_path) == (0, 0, 0)  # one transaction: nothing half-written
 

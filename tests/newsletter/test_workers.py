@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import server
+
 from .smtpsink import SMTPSink
 
 pytestmark = pytest.mark.slow
@@ -79,13 +81,9 @@ class Site:
         self.clarion("publish", "post.md")
 
     def start_worker(self, name: str) -> subprocess.Popen:
-        log = open(self.dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "clarion", "worker", "--interval", "0.1", "--worker-id", name],
-            env=self.env,
-            cwd=self.dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        log = self.dir / f"{name}.log"
+        worker = server.clarion(
+            "worker", "--interval", "0.1", "--worker-id", name, env=self.env, cwd=self.dir, log=log
         )
         self.workers.append(worker)
         return worker
@@ -93,13 +91,9 @@ class Site:
     def stop_workers(self) -> None:
         for worker in self.workers:
             if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
+                worker.send_signal(signal.SIGTERM)  # all at once; then wait for each
         for worker in self.workers:
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            server.stop(worker, timeout=15, must_stop=False)
 
     def query(self, sql: str) -> list[tuple]:
         if self.database == "sqlite":

@@ -1,22 +1,15 @@
 """The Content-Security-Policy in a real browser: pages load with no violation, and the
 Mastodon share handoff (a form whose answer redirects to another site) still works."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from tests.helpers import clarion_env
+from tests.server import free_port, serving
 
 from .sites import python
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PORT = 8611
 TABLE_POST = """
 from django.utils import timezone
 from clarion.posts import services
@@ -34,26 +27,10 @@ print(post.get_absolute_url())
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     site = tmp_path_factory.mktemp("browser") / "site"
-    base = f"http://127.0.0.1:{PORT}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
     env = clarion_env(site, CLARION_SITE_URL=base)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--demo", "--port", str(PORT)]
-        + ["--workers", "1", "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.3)
+    with serving("--demo", "--workers", "1", "--no-worker", port=port, env=env, stop_timeout=30):
         table_url = python(site, TABLE_POST).strip()  # after --demo, which needs an empty site
         python(
             site,
@@ -61,12 +38,6 @@ def served(tmp_path_factory):
             "User.objects.create_superuser('ops-admin', '', 'a-long-test-password-9')\n",
         )
         yield {"base": base, "table_url": base + table_url}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clarion.ops import jobs
 from clarion.ops.models import WorkerHeartbeat
+from tests import server
 from tests.helpers import clarion_env
 
 from .sites import SETUP, clarion
@@ -135,12 +136,7 @@ def test_it_turns_503_when_the_worker_process_dies(tmp_path):
     site = tmp_path / "site"
     clarion(site, "manage", "migrate", "-v0")
     env = clarion_env(site, CLARION_TICK_SECONDS=1, CLARION_HEALTH_WORKER_MAX_AGE=3)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = server.clarion("worker", env=env)
     poller = subprocess.Popen(
         [sys.executable, "-c", SETUP + POLL],
         env=env,
@@ -154,8 +150,7 @@ def test_it_turns_503_when_the_worker_process_dies(tmp_path):
         body = json.loads(body)
         assert body["database"] is True and body["queue_depth"] == 0
 
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        server.stop(worker, timeout=10, signum=signal.SIGKILL)
         poller.stdin.write("next\n")
         poller.stdin.flush()
         status, body = health_line(poller)
@@ -163,7 +158,7 @@ def test_it_turns_503_when_the_worker_process_dies(tmp_path):
         body = json.loads(body)
         assert body["problems"] == ["worker"] and body["worker_seen_seconds_ago"] > 3
     finally:
-        for process in (worker, poller):
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
+        server.stop(worker, timeout=10, signum=signal.SIGKILL)
+        if poller.poll() is None:
+            poller.kill()
+        poller.wait(timeout=10)

@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 
-from .processes import clarion_env, run_clarion
+from tests.server import clarion_env, run_clarion
 
-COLLECT = "from clarion.posts.management.commands.serve import Command; Command().collect_static()"
+COLLECT = "from clarion.ops.management.commands.serve import Command; Command().collect_static()"
 
 
 @pytest.fixture(scope="session")

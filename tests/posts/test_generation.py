@@ -14,8 +14,7 @@ from django.conf import settings
 from clarion.web import generation
 from clarion.web.generation import SharedCounter
 from clarion.web.models import ContentGeneration
-
-from .processes import clarion, clarion_env, fetch, free_port, run_clarion, stop, wait_for_http
+from tests.server import clarion, clarion_env, fetch, free_port, run_clarion, stop, wait_for_http
 
 
 def test_two_mappings_of_the_file_see_each_others_stores(tmp_path):

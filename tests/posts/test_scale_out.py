@@ -10,8 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from tests.conftest import IN_CI
-
-from .processes import (
+from tests.server import (
     clarion,
     clarion_env,
     fetch,

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from .processes import (
+from tests.server import (
     clarion,
     clarion_env,
     free_port,

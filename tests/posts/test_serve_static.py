@@ -9,7 +9,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-from .processes import clarion, clarion_env, fetch, free_port, stop, wait_for_http
+from tests.server import clarion_env, fetch, free_port, serving
 
 pytestmark = pytest.mark.slow
 
@@ -24,13 +24,9 @@ def server(tmp_path_factory, collected_static):
     port = free_port()
     log = tmp_path / "serve.log"
     env = clarion_env(data_dir, CLARION_SITE_URL=f"http://127.0.0.1:{port}")
-    proc = clarion("serve", "--demo", "--no-worker", "--port", str(port), "--workers", "1",
-                   env=env, log=log)  # fmt: skip
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        assert stop(proc) == 0, log.read_text()
+    with serving("--demo", "--no-worker", "--workers", "1", port=port, env=env, log=log) as served:
+        yield served.url
+    assert served.returncode == 0, log.read_text()
 
 
 def test_it_serves_hashed_static_files_compressed_with_far_future_headers(server):

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from clarion.lib.singleton import OneRow
+
 from .terms import Category
 
 # The site settings of the request being served in this thread (set by
@@ -22,7 +24,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone name, e.g. Europe/London.")
 
 
-class SiteSettings(models.Model):
+class SiteSettings(OneRow):
     """The one row of settings an administrator edits in the admin."""
 
     title = models.CharField(max_length=200, default="Clarion")
@@ -59,11 +61,7 @@ class SiteSettings(models.Model):
         verbose_name = "site settings"
         verbose_name_plural = "site settings"
 
-    def __str__(self):
-        return "Site settings"
-
     def save(self, *args, **kwargs):
-        self.pk = 1
         super().save(*args, **kwargs)
         _request_local.site = None
 
@@ -76,10 +74,7 @@ class SiteSettings(models.Model):
 
     @classmethod
     def fetch(cls) -> SiteSettings:
-        obj = cls.objects.filter(pk=1).select_related("default_category").first()
-        if obj is None:
-            obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
+        return cls.row(cls.objects.select_related("default_category"))
 
     @classmethod
     def use_for_this_thread(cls, obj: SiteSettings | None) -> None:

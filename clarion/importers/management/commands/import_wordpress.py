@@ -1,23 +1,26 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
+from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from clarion.importers.load import KINDS, OUTCOMES, ImportFailed, import_wordpress
 from clarion.importers.wordpress import WXRError
-from clarion.ops.jobs import refresh_planner_statistics
+from clarion.lib.commands import FileCommand
+from clarion.lib.planner import refresh_planner_statistics
 
 
-class Command(BaseCommand):
+class Command(FileCommand):
     help = (
         "Import a WordPress export (WXR, from Tools → Export): posts, pages, categories, "
         "tags, authors and media, with redirects from every old address. Safe to run again."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("export", help="the WXR file (.xml) WordPress exported")
+    argument = "export"
+    argument_help = "the WXR file (.xml) WordPress exported"
+    refusals = (WXRError, ImportFailed)
+
+    def add_options(self, parser):
         parser.add_argument(
             "--uploads",
             metavar="DIR",
@@ -36,7 +39,7 @@ class Command(BaseCommand):
         uploads_dir = Path(uploads) if uploads else None
         if uploads_dir is not None and not uploads_dir.is_dir():
             raise CommandError(f"--uploads {uploads}: no such folder")
-        console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+        console = self.console()
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -53,20 +56,16 @@ class Command(BaseCommand):
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        try:
-            with progress:
-                summary = import_wordpress(
-                    path, uploads=uploads_dir, dry_run=dry_run, progress=report
-                )
-        except WXRError as exc:
-            raise CommandError(f"{export}: {exc}. Nothing was imported.") from None
-        except ImportFailed as exc:
-            raise CommandError(f"{export}: {exc}. Nothing was imported.") from None
+        with progress:
+            summary = import_wordpress(path, uploads=uploads_dir, dry_run=dry_run, progress=report)
         if not dry_run:
             # A site that grew by thousands of posts at once: without fresh statistics
             # SQLite sorts every post for the home page until the worker's hourly refresh.
             refresh_planner_statistics(force=True)
         self.print_summary(console, summary)
+
+    def refused(self, exc, options):
+        return f"{options['export']}: {exc}. Nothing was imported."
 
     def print_summary(self, console, summary):
         title = "Dry run: what the import would do" if summary.dry_run else "WordPress import"

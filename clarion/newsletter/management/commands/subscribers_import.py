@@ -1,15 +1,15 @@
 """``clarion subscribers import FILE.csv``"""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from clarion.lib.commands import FileCommand
 from clarion.newsletter import csvimport, services
 
 
-class Command(BaseCommand):
+class Command(FileCommand):
     help = (
         "Import subscribers from a CSV file (Jetpack/WordPress.com, Ghost, Substack or "
         "Clarion exports are recognised by their headers), keeping their original "
@@ -17,8 +17,9 @@ class Command(BaseCommand):
         "All or nothing: one transaction."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE.csv")
+    argument_metavar = "FILE.csv"
+
+    def add_options(self, parser):
         parser.add_argument(
             "--confirmed",
             action="store_true",
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, confirmed, column, dry_run, **options):
-        console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+        console = self.console()
         try:
             parsed = csvimport.parse(file, csvimport.parse_overrides(column))
         except csvimport.ImportError_ as exc:

@@ -1,24 +1,19 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-
+from clarion.lib.commands import FileCommand
 from clarion.ops.backup import BackupError, create_backup
 
 
-class Command(BaseCommand):
+class Command(FileCommand):
     help = (
         "Write one archive (FILE, e.g. site.tar.gz) with the database, uploaded media and a "
         "manifest of checksums and counts. Safe while the site runs."
     )
-
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="Where to write the archive.")
+    argument_help = "Where to write the archive."
+    refusals = (BackupError,)
 
     def handle(self, *args, file, **options):
-        try:
-            manifest = create_backup(Path(file))
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
+        manifest = create_backup(Path(file))
         counts = manifest["counts"]
         self.stdout.write(
             self.style.SUCCESS(

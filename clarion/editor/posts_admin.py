@@ -1,17 +1,19 @@
+"""The admin for the posts app's models. It lives in the editor, which is built on posts:
+content does not know how it is edited. Imported by clarion/editor/admin.py, so Django's
+admin autodiscovery registers these with the editor's own models."""
+
 from django import forms
 from django.contrib import admin
 from django.db import models
 
-from clarion.editor import forms as editor_forms
-from clarion.editor import permissions as editor_permissions
-from clarion.editor.post_admin import PostAdmin as EditorPostAdmin
+from clarion.posts.models import Author, Category, Page, Post, Redirect, SiteSettings, Tag
 
-from .models import Author, Category, Post, Redirect, SiteSettings, Tag
+from . import forms as editor_forms
+from . import permissions as editor_permissions
+from .post_admin import PostAdmin
 
-
-@admin.register(Post)
-class PostAdmin(EditorPostAdmin):
-    """The post editor; its behaviour lives in clarion.editor.post_admin."""
+# The post editor; its behaviour lives in clarion.editor.post_admin.
+admin.site.register(Post, PostAdmin)
 
 
 @admin.register(Category)
@@ -104,10 +106,6 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# Imported here rather than at the top so this addition stays a pure append to the file.
-from .models import Page  # noqa: E402
 
 
 @admin.register(Page)
