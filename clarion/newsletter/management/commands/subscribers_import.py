@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from clarion.newsletter import csvimport, services
+from clarion.newsletter import csvimport, services, tasks
 
 
 class Command(BaseCommand):
@@ -72,11 +72,12 @@ class Command(BaseCommand):
         ) as progress:
             bar = progress.add_task("Importing", total=len(parsed.rows))
             with transaction.atomic():
-                counts = services.subscribers_import(
+                counts, pending = services.subscribers_import(
                     parsed=parsed,
                     confirmed=confirmed,
                     on_progress=lambda n: progress.advance(bar, n),
                 )
+                tasks.wake_subscriber_emails(pending, "confirm")
             progress.update(bar, completed=len(parsed.rows))
         console.print(
             f"Added {counts['added']} subscribers ({counts['stopped']} already unsubscribed at "
