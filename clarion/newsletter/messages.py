@@ -4,8 +4,9 @@ A kind is three templates, ``emails/<kind>-subject.txt``, ``-body.txt`` and ``-b
 every body ends with the one footer (``emails/footer.txt`` and ``emails/footer.html``). A
 message has both parts, a Message-ID on the site's own domain (the host of CLARION_SITE_URL:
 Python's default, the machine's host name, is ``localhost`` on most servers and marks mail as
-suspicious) and, when it is list mail, the List-* headers of RFC 2369, 2919 and 8058 with a
-one-click unsubscribe. A confirmation is not list mail: the address is not on the list yet.
+suspicious) and, when it is list mail (a newsletter issue), the List-* headers of RFC 2369,
+2919 and 8058 with a one-click unsubscribe. The other kinds go to one person who asked for
+them (a confirmation's address is not on the list yet) and carry none.
 
 A newsletter issue sends one body to many people, differing only in a few links. Its
 templates are rendered once per issue with placeholders for those links (``render_issue``);
@@ -94,28 +95,13 @@ def build(
 
 
 def make_message(
-    kind: str,
-    to: str,
-    ctx: dict,
-    *,
-    from_email: str | None = None,
-    reply_to: str | None = None,
-    unsubscribe_url: str | None = None,
+    kind: str, to: str, ctx: dict, *, from_email: str | None = None, reply_to: str | None = None
 ) -> EmailMultiAlternatives:
-    """One email of ``kind`` to ``to``; list mail when it has an ``unsubscribe_url``."""
-    headers = None
-    if unsubscribe_url:
-        headers = list_headers(unsubscribe_url=unsubscribe_url, list_name=SiteSettings.load().title)
-        ctx = {**ctx, "unsubscribe_url": unsubscribe_url}
+    """One email of ``kind`` to one person who asked for it: not list mail, so no List-*
+    headers (an issue's emails get theirs from ``IssueMessages``)."""
     subject, text, html = render(kind, ctx)
     return build(
-        subject=subject,
-        text=text,
-        html=html,
-        to=to,
-        from_email=from_email,
-        reply_to=reply_to,
-        headers=headers,
+        subject=subject, text=text, html=html, to=to, from_email=from_email, reply_to=reply_to
     )
 
 
