@@ -100,10 +100,10 @@ DUMP = """
 import pickle, sys
 from django.core.mail import get_connection
 from clarion.newsletter.models import Delivery, Issue
-from clarion.newsletter.sending import IssueMessages
+from clarion.newsletter.sending import Outbox
 mailer = get_connection()
 mailer.open()
-messages = IssueMessages(Issue.objects.get(), mailer)
+messages = Outbox(Issue.objects.get(), mailer).messages
 rows = Delivery.objects.select_related("subscriber").order_by("pk")[:{count}]
 data = [(d.subscriber.email, messages.raw(d.subscriber_id, d.subscriber.email)) for d in rows]
 mailer.close()

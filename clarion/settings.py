@@ -325,7 +325,7 @@ CLARION_SEARCH_BACKEND = config.env("CLARION_SEARCH_BACKEND", "clarion.search.ba
 # Jobs the worker runs every CLARION_TICK_SECONDS (dotted paths to functions of no arguments).
 CLARION_PERIODIC_JOBS = [
     "clarion.posts.services.publish_due_posts",
-    "clarion.newsletter.sending.sweep",
+    "clarion.newsletter.tasks.sweep",
     "clarion.ops.jobs.heartbeat",
     "clarion.ops.jobs.clean_throttle",
     "clarion.ops.jobs.scheduled_backup",

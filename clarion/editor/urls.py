@@ -7,10 +7,13 @@ Mounted under /admin/ before the admin site itself; the admin's sign-in page sho
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from .accounts import PasswordResetForm
+
 urlpatterns = [
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,
             success_url=reverse_lazy("password_reset_done"),
             extra_context={"site_header": "Clarion"},
         ),

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from . import csvimport, services
+from . import csvimport, services, tasks
 from .management.commands.subscribers_export import COLUMNS
 from .models import ConsentEvent, Delivery, Issue, NewsletterSettings, Subscriber
 
@@ -200,9 +200,10 @@ class SubscriberAdmin(admin.ModelAdmin):
             parsed = csvimport.parse(target, csvimport.parse_overrides(overrides))
             parsed.path = request.POST.get("filename", stored)
             with transaction.atomic():
-                counts = services.subscribers_import(
+                counts, pending = services.subscribers_import(
                     parsed=parsed, confirmed=request.POST.get("confirmed") == "1"
                 )
+                tasks.wake_subscriber_emails(pending, "confirm")
         except csvimport.ImportError_ as exc:
             messages.error(request, str(exc))
             return redirect("admin:newsletter_subscriber_import")

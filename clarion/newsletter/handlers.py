@@ -11,9 +11,11 @@ def issue_on_publish(sender, post, notify, **kwargs):
     """Runs inside the transaction that makes the post live (see posts.signals)."""
     if not notify:
         return
-    from .services import issue_create
+    from . import services, tasks
 
-    issue_create(post=post)
+    issue = services.issue_create(post=post)
+    if issue is not None:
+        tasks.wake_fan_out(issue.pk)
 
 
 # Anymail event types that mean "stop mailing this address".

@@ -1,9 +1,10 @@
 """The delivery engine: fan an issue out into Delivery rows, claim and send them in
-batches under a lease, and sweep up after workers that died.
+batches under a lease, and find the work of workers that died.
 
 The truth is in the Delivery table, not in the task queue (django-tasks-db has no retries
 and leaves a killed task RUNNING for good). Tasks only say "there is work"; any worker can
-do any batch, and the periodic ``sweep`` re-queues work nobody is doing.
+do any batch, and the periodic ``tasks.sweep`` re-queues what ``neglected`` finds. This
+module queues no task itself (the tasks call it); the emails are built by ``messages``.
 
 A Delivery moves QUEUED → SENDING (claimed with a lease) → SENT, or back to QUEUED with a
 later ``next_attempt_at`` after a temporary failure, or to FAILED / SKIPPED. Every move out
@@ -17,7 +18,6 @@ import logging
 import math
 import os
 import queue
-import re
 import secrets
 import smtplib
 import socket
@@ -33,21 +33,15 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clarion.lib import bulkmail, emails
-from clarion.posts.models import SiteSettings
+from clarion.lib import smtp
 
-from . import services
-from .models import Delivery, Issue, NewsletterSettings, Subscriber
+from . import messages, services
+from .models import Delivery, Issue, Subscriber
 
 log = logging.getLogger(__name__)
 
 # Seconds to wait before attempt 2, 3, …; after the last, a delivery fails for good.
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
-
-# Placeholders rendered into an issue's stored bodies, replaced per subscriber: rendering
-# the templates once per issue instead of once per email is what makes 100,000 cheap.
-UNSUBSCRIBE = "CLARION-UNSUBSCRIBE-URL"
-MANAGE = "CLARION-MANAGE-URL"
 
 WORKER_NAME = f"{socket.gethostname()}-{os.getpid()}"
 
@@ -60,101 +54,33 @@ def lease_seconds() -> int:
     return settings.CLARION_NEWSLETTER_LEASE_SECONDS
 
 
-# Rendering -----------------------------------------------------------------------------
-
-_RELATIVE = re.compile(r'(\s(?:href|src))="/(?!/)')
+# Handing one email to the backend -------------------------------------------------------
 
 
-def render_issue(issue: Issue) -> None:
-    """Store the issue's subject and bodies (with placeholders), rendered once, so every
-    subscriber and every retry gets the same email even if the post is edited later."""
-    post = issue.post
-    newsletter = NewsletterSettings.load()
-    full = newsletter.content == NewsletterSettings.Content.FULL
-    ctx = {
-        "site": SiteSettings.load(),
-        "site_url": settings.SITE_URL,
-        "post": post,
-        "post_url": emails.absolute(post.get_absolute_url()),
-        "full": full,
-        # Email clients resolve no relative links: make the post's own links absolute.
-        "body_html": _RELATIVE.sub(rf'\1="{settings.SITE_URL}/', post.body_html),
-        "body_text": post.text,
-        "summary": post.summary,
-        "unsubscribe_url": UNSUBSCRIBE,
-        "manage_url": MANAGE,
-    }
-    issue.subject, issue.body_text, issue.body_html = emails.render_parts("new-post", ctx)
-
-
-class IssueMessages:
-    """Builds and sends the personalised email for each subscriber of one issue."""
+class Outbox:
+    """Sends one issue's emails (``messages.IssueMessages``) over one open connection: raw
+    MIME straight to smtplib over SMTP (the fast path), Django's ``send_messages`` otherwise."""
 
     def __init__(self, issue: Issue, mailer):
-        self.issue = issue
         self.mailer = mailer
-        newsletter = NewsletterSettings.load()
-        self.sender = newsletter.sender()
-        self.reply_to = newsletter.reply_to or None
-        self.list_name = SiteSettings.load().title
-        # Over SMTP, the fast path: raw MIME from a skeleton rendered once (lib/bulkmail.py).
-        self.skeleton = None
-        self.eight_bit = False
+        self.connection = None
+        eight_bit = False
         if isinstance(mailer, SMTPBackend) and mailer.connection is not None:
-            mailer.connection.ehlo_or_helo_if_needed()
-            self.eight_bit = mailer.connection.has_extn("8bitmime")
-            self.skeleton = bulkmail.Skeleton(
-                subject=issue.subject,
-                text=issue.body_text,
-                html=issue.body_html,
-                from_email=self.sender,
-                reply_to=self.reply_to,
-            )
-
-    def links(self, subscriber_id: int, email: str) -> tuple[str, str, dict]:
-        unsubscribe = services.unsubscribe_url(subscriber_id, email)
-        manage = services.manage_url(subscriber_id, email)
-        headers = emails.list_headers(unsubscribe_url=unsubscribe, list_name=self.list_name)
-        return unsubscribe, manage, headers
-
-    def raw(self, subscriber_id: int, email: str) -> bytes:
-        """The email as sent over SMTP (the fast path)."""
-        unsubscribe, manage, headers = self.links(subscriber_id, email)
-        return self.skeleton.render(
-            to=email,
-            message_id=self.issue.message_id(subscriber_id),
-            substitutions={UNSUBSCRIBE: unsubscribe, MANAGE: manage},
-            headers=headers,
-            eight_bit=self.eight_bit,
-        )
+            self.connection = mailer.connection
+            self.connection.ehlo_or_helo_if_needed()
+            eight_bit = self.connection.has_extn("8bitmime")
+        self.messages = messages.IssueMessages(issue, eight_bit=eight_bit)
 
     def send(self, subscriber_id: int, email: str, before_commit=None) -> None:
         """Hand one email to the backend; raises what the backend raises.
 
         ``before_commit`` runs just before the point where the backend takes the email
         (before SMTP's DATA; before the call, for other backends)."""
-        if self.skeleton is not None and email.isascii():
-            bulkmail.send(
-                self.mailer.connection,
-                self.skeleton.envelope_from,
-                email,
-                self.raw(subscriber_id, email),
-                before_data=before_commit,
-            )
+        if self.connection is not None and email.isascii():
+            data = self.messages.raw(subscriber_id, email)
+            smtp.send(self.connection, self.messages.envelope_from, email, data, before_commit)
             return
-        unsubscribe, manage, headers = self.links(subscriber_id, email)
-        message_id = self.issue.message_id(subscriber_id)
-        issue = self.issue
-        message = emails.build(
-            subject=issue.subject,
-            text=issue.body_text.replace(UNSUBSCRIBE, unsubscribe).replace(MANAGE, manage),
-            html=issue.body_html.replace(UNSUBSCRIBE, unsubscribe).replace(MANAGE, manage),
-            to=email,
-            from_email=self.sender,
-            reply_to=self.reply_to,
-            message_id=message_id,
-            headers=headers,
-        )
+        message = self.messages.message(subscriber_id, email)
         if before_commit is not None:
             before_commit()
         self.mailer.send_messages([message])
@@ -165,12 +91,13 @@ class IssueMessages:
 
 def fan_out(*, issue_id: int) -> int:
     """Create one QUEUED Delivery per subscriber who was confirmed when the post was
-    published and wants one of its categories; queue the send tasks. Idempotent."""
+    published and wants one of its categories. Idempotent. Returns the recipients added
+    (0 if it was done before), for the caller to wake ``batches(n)`` senders."""
     with transaction.atomic():
         issue = Issue.objects.select_for_update().select_related("post").filter(pk=issue_id).first()
         if issue is None or issue.fanned_out_at is not None:
             return 0
-        render_issue(issue)
+        messages.render_issue(issue)
         now = timezone.now()
         category_ids = list(issue.post.categories.values_list("pk", flat=True))
         recipients = Subscriber.objects.wanting(category_ids, confirmed_by=issue.created_at)
@@ -196,17 +123,12 @@ def fan_out(*, issue_id: int) -> int:
         if issue.recipients == 0:
             issue.completed_at = now
         issue.save()
-        tasks_needed = math.ceil(issue.recipients / batch_size())
-        transaction.on_commit(lambda: enqueue_senders(issue.pk, tasks_needed))
     log.info("issue %s: %s recipients", issue.pk, issue.recipients)
     return issue.recipients
 
 
-def enqueue_senders(issue_id: int, count: int) -> None:
-    from .tasks import send_deliveries
-
-    for _ in range(count):
-        send_deliveries.enqueue(issue_id)
+def batches(deliveries: int) -> int:
+    return math.ceil(deliveries / batch_size())
 
 
 # Claiming and sending -------------------------------------------------------------------
@@ -449,7 +371,7 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
         # Opened here, the connection serves the whole batch (send_messages() on a closed
         # backend would open and close one per email).
         mailer.open()
-        messages = IssueMessages(issue, mailer)
+        outbox = Outbox(issue, mailer)
         for delivery in rows:
             if not batch.keep_lease():
                 log.warning("issue %s: lease lost, stopping this batch", issue_id)
@@ -459,7 +381,7 @@ def send_batch(*, issue_id: int, worker: str = WORKER_NAME, limit: int | None = 
                 batch.finished(delivery.pk, Delivery.Status.SKIPPED, subscriber.status)
                 continue
             try:
-                messages.send(
+                outbox.send(
                     delivery.subscriber_id,
                     subscriber.email,
                     before_commit=recorder.wait if recorder else None,
@@ -508,42 +430,39 @@ def issue_complete_if_done(issue_id: int) -> None:
         )
 
 
-# The sweep (a periodic job of `clarion worker`) -------------------------------------------
+# The sweep's half here (tasks.sweep, a periodic job of `clarion worker`, wakes the work) ---
 
 
-def sweep(now=None) -> dict:
-    """Re-queue deliveries whose worker died, and queue work nobody is doing: issues never
-    fanned out, and due deliveries (retries, released rows) of issues no worker touched
-    for a lease period."""
-    from .tasks import fan_out_issue
+@dataclass
+class Neglected:
+    reclaimed: int
+    unfanned: list[int]  # issues never fanned out
+    due: dict[int, int]  # issue id -> due deliveries
 
+
+def neglected(now=None) -> Neglected:
+    """Re-queue deliveries whose worker died, and find the work nobody is doing: issues never
+    fanned out, and due deliveries (retries, released rows) of issues no worker touched for
+    a lease period. Each issue found is marked (its heartbeat), so it is woken once."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=lease_seconds())
     idle = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
     reclaimed = Delivery.objects.expired_leases(now).update(
         status=Delivery.Status.QUEUED, lease_token="", lease_until=None
     )
-    refanned = 0
-    for pk in Issue.objects.filter(idle, fanned_out_at__isnull=True).values_list("pk", flat=True):
-        if Issue.objects.filter(idle, pk=pk).update(heartbeat_at=now):
-            fan_out_issue.enqueue(pk)
-            refanned += 1
-    requeued = 0
+    unfanned = [
+        pk
+        for pk in Issue.objects.filter(idle, fanned_out_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+        if Issue.objects.filter(idle, pk=pk).update(heartbeat_at=now)
+    ]
+    due = {}
     due_issues = set(Delivery.objects.due(now).values_list("issue_id", flat=True).distinct())
     for pk in due_issues:
         if Issue.objects.filter(idle, pk=pk).update(heartbeat_at=now):
-            count = Delivery.objects.due(now).filter(issue_id=pk).count()
-            enqueue_senders(pk, math.ceil(count / batch_size()))
-            requeued += count
-    if reclaimed or refanned or requeued:
-        log.info(
-            "newsletter sweep: %s leases expired, %s issues fanned out again, %s deliveries"
-            " queued again",
-            reclaimed,
-            refanned,
-            requeued,
-        )
-    return {"reclaimed": reclaimed, "refanned": refanned, "requeued": requeued}
+            due[pk] = Delivery.objects.due(now).filter(issue_id=pk).count()
+    return Neglected(reclaimed, unfanned, due)
 
 
 def delivery_counts(issue: Issue) -> dict[str, int]:

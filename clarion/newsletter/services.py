@@ -1,7 +1,9 @@
 """Subscriber workflows shared by the web views, the CLI and the admin.
 
 Every function that changes a subscription also writes a ConsentEvent in the same
-transaction, so the consent record can never disagree with the subscription.
+transaction, so the consent record can never disagree with the subscription. None queues a
+task: the tasks call these functions, so a workflow returns what is to be sent and its
+caller wakes it with ``clarion.newsletter.tasks`` (which would otherwise be an import circle).
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from clarion.lib import emails, tokens
-from clarion.posts.models import Category, Post, SiteSettings
+from clarion.lib import tokens
+from clarion.posts.models import Category, Post
 
+from . import messages
 from .models import (
     ConsentEvent,
     Issue,
@@ -61,22 +62,7 @@ def _slugs(category_ids) -> list[str]:
     return sorted(Category.objects.filter(pk__in=category_ids).values_list("slug", flat=True))
 
 
-# Links ---------------------------------------------------------------------------------
-
-
-def confirm_url(subscriber: Subscriber) -> str:
-    token = tokens.make("newsletter.confirm", subscriber.pk, subscriber.email)
-    return emails.absolute(reverse("newsletter:confirm", args=[token]))
-
-
-def unsubscribe_url(subscriber_id: int, email: str) -> str:
-    token = tokens.make("newsletter.unsubscribe", subscriber_id, email)
-    return emails.absolute(reverse("newsletter:unsubscribe", args=[token]))
-
-
-def manage_url(subscriber_id: int, email: str) -> str:
-    token = tokens.make("newsletter.manage", subscriber_id, email)
-    return emails.absolute(reverse("newsletter:manage", args=[token]))
+# Links (made by .links, read back here) ------------------------------------------------
 
 
 def subscriber_from_token(purpose: str, token: str) -> Subscriber | None:
@@ -97,8 +83,11 @@ def subscriber_from_token(purpose: str, token: str) -> Subscriber | None:
 # Subscribing ---------------------------------------------------------------------------
 
 
-def subscribe_request(*, email: str, category_ids: list[int], evidence: Evidence) -> None:
-    """Record a request to subscribe and email the address, at most once per interval.
+def subscribe_request(
+    *, email: str, category_ids: list[int], evidence: Evidence
+) -> tuple[int, str] | None:
+    """Record a request to subscribe; return (subscriber id, kind of email) when an email is
+    due, at most once per interval, for the caller to send (``tasks.wake_subscriber_email``).
 
     Says nothing about what it found: the caller answers every request the same way, so the
     form cannot be used to learn who subscribes. A confirmed address gets a note with a
@@ -115,7 +104,7 @@ def subscribe_request(*, email: str, category_ids: list[int], evidence: Evidence
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         evidence.event(subscriber, ConsentEvent.Kind.REQUESTED, categories=_slugs(category_ids))
         if subscriber.status == Subscriber.Status.BOUNCED:
-            return
+            return None
         if subscriber.status != Subscriber.Status.CONFIRMED:
             Subscriber.objects.filter(pk=subscriber.pk).update(
                 requested_categories=sorted(category_ids)
@@ -126,10 +115,8 @@ def subscribe_request(*, email: str, category_ids: list[int], evidence: Evidence
         # The conditional update is the guard: of two simultaneous requests, one sends.
         due = Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - interval)
         if Subscriber.objects.filter(due, pk=subscriber.pk).update(confirmation_sent_at=now):
-            from .tasks import send_subscriber_email
-
-            pk = subscriber.pk
-            transaction.on_commit(lambda: send_subscriber_email.enqueue(pk, kind))
+            return subscriber.pk, kind
+    return None
 
 
 def subscriber_email_send(*, subscriber_id: int, kind: str) -> bool:
@@ -137,23 +124,10 @@ def subscriber_email_send(*, subscriber_id: int, kind: str) -> bool:
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return False
-    newsletter = NewsletterSettings.load()
-    ctx = {
-        "site": SiteSettings.load(),
-        "site_url": settings.SITE_URL,
-        "subscriber": subscriber,
-        "confirm_url": confirm_url(subscriber),
-        "manage_url": manage_url(subscriber.pk, subscriber.email),
-        "valid_days": newsletter.confirmation_valid_days,
-    }
-    name = "confirm-subscription" if kind == "confirm" else "already-subscribed"
-    message = emails.make_message(
-        name,
-        subscriber.email,
-        ctx,
-        from_email=newsletter.sender(),
-        reply_to=newsletter.reply_to or None,
-    )
+    if kind == "confirm":
+        message = messages.confirmation(subscriber)
+    else:
+        message = messages.already_subscribed(subscriber)
     message.send()
     return True
 
@@ -228,17 +202,12 @@ def address_mark_failed(*, email: str, kind: str, reason: str) -> bool:
 
 def issue_create(*, post: Post) -> Issue | None:
     """Create the post's durable send record, in the caller's transaction (the one that
-    publishes the post), and queue the fan-out once that transaction commits.
+    publishes the post); returns it, for the caller to wake the fan-out, or None.
 
     A post gets one Issue ever: editing or re-publishing it finds the existing one.
     """
     issue, created = Issue.objects.get_or_create(post=post)
-    if not created:
-        return None
-    from .tasks import fan_out_issue
-
-    transaction.on_commit(lambda: fan_out_issue.enqueue(issue.pk))
-    return issue
+    return issue if created else None
 
 
 def consent_record(subscriber: Subscriber) -> dict:
@@ -263,13 +232,16 @@ def consent_record(subscriber: Subscriber) -> dict:
 IMPORT_CHUNK = 2000
 
 
-def subscribers_import(*, parsed, confirmed: bool, on_progress=None) -> dict[str, int]:
+def subscribers_import(
+    *, parsed, confirmed: bool, on_progress=None
+) -> tuple[dict[str, int], list[int]]:
     """Add the parsed rows that are not subscribers yet, with a consent record each, in the
-    caller's transaction. Addresses already known are left as they are.
+    caller's transaction. Addresses already known are left as they are. Returns the counts
+    and the ids of the new pending subscribers.
 
-    Without ``confirmed``, new addresses are pending and each is sent a confirmation once
-    the transaction commits; with it they are active at once, and their consent record
-    says the operator vouched for their earlier opt-in.
+    Without ``confirmed``, new addresses are pending, and the caller sends each a
+    confirmation (``tasks.wake_subscriber_emails``); with it they are active at once, and
+    their consent record says the operator vouched for their earlier opt-in.
     """
     now = timezone.now()
     addresses = [r.email for r in parsed.rows]
@@ -343,12 +315,4 @@ def subscribers_import(*, parsed, confirmed: bool, on_progress=None) -> dict[str
         if on_progress:
             on_progress(len(chunk))
     counts["to_confirm"] = len(pending_ids)
-    if pending_ids:
-        from .tasks import send_subscriber_emails
-
-        def enqueue():
-            for i in range(0, len(pending_ids), 500):
-                send_subscriber_emails.enqueue(pending_ids[i : i + 500], "confirm")
-
-        transaction.on_commit(enqueue)
-    return counts
+    return counts, pending_ids

@@ -6,10 +6,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from clarion.lib import emails
 from clarion.web.throttle import client_address, refusal, throttle
 
-from . import services
+from . import links, services, tasks
 from .forms import CategoriesForm, SubscribeForm
 
 
@@ -26,11 +25,11 @@ def _evidence(request, *, page: str = "", wording: str = "", detail: str = ""):
 def _page(request, page: str) -> str:
     """The page the form was on, as an absolute URL on this site (never another's)."""
     if page.startswith("/") and not page.startswith("//"):
-        return emails.absolute(page)
+        return links.absolute(page)
     referer = request.META.get("HTTP_REFERER", "")
     if referer.startswith(settings.SITE_URL + "/"):
         return referer[:500]
-    return emails.absolute(request.path)
+    return links.absolute(request.path)
 
 
 @never_cache
@@ -43,11 +42,13 @@ def subscribe(request):
     if not form.is_valid():
         return render(request, "newsletter/subscribe.html", {"form": form}, status=400)
     data = form.cleaned_data
-    services.subscribe_request(
+    due = services.subscribe_request(
         email=data["email"],
         category_ids=[c.pk for c in data["categories"]],
         evidence=_evidence(request, page=_page(request, data["page"]), wording=form.wording()),
     )
+    if due:
+        tasks.wake_subscriber_email(*due)
     # The same answer whatever the address's state: the form reveals nobody's subscription.
     return render(request, "newsletter/check_inbox.html")
 
@@ -59,12 +60,12 @@ def confirm(request, token):
     if subscriber is None:
         return render(request, "newsletter/bad_link.html", {"kind": "confirm"}, status=404)
     services.subscriber_confirm(
-        subscriber=subscriber, evidence=_evidence(request, page=emails.absolute(request.path))
+        subscriber=subscriber, evidence=_evidence(request, page=links.absolute(request.path))
     )
     return render(
         request,
         "newsletter/confirmed.html",
-        {"manage_url": services.manage_url(subscriber.pk, subscriber.email)},
+        {"manage_url": links.manage_url(subscriber.pk, subscriber.email)},
     )
 
 
@@ -89,7 +90,7 @@ def unsubscribe(request, token):
         subscriber=subscriber,
         evidence=_evidence(
             request,
-            page=emails.absolute(request.path),
+            page=links.absolute(request.path),
             detail="one-click (RFC 8058)" if one_click else "unsubscribe page",
         ),
     )
@@ -109,7 +110,7 @@ def manage(request, token):
             services.subscriber_set_categories(
                 subscriber=subscriber,
                 category_ids=[c.pk for c in form.cleaned_data["categories"]],
-                evidence=_evidence(request, page=emails.absolute(request.path)),
+                evidence=_evidence(request, page=links.absolute(request.path)),
             )
             saved = True
     else:
@@ -121,7 +122,7 @@ def manage(request, token):
             "form": form,
             "subscriber": subscriber,
             "saved": saved,
-            "unsubscribe_url": services.unsubscribe_url(subscriber.pk, subscriber.email),
+            "unsubscribe_url": links.unsubscribe_url(subscriber.pk, subscriber.email),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from clarion.newsletter import sending
+from clarion.newsletter import sending, tasks
 from clarion.newsletter.models import Delivery, Issue, NewsletterSettings, Subscriber
 from clarion.posts import services as post_services
 from clarion.posts.models import Category, Post
@@ -238,13 +238,13 @@ def test_a_temporary_failure_is_retried_with_backoff(smtp, publish, site):
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=50)
     assert delivery.last_error.startswith("451")
     # Not due yet: the sweep leaves it alone.
-    assert sending.sweep()["requeued"] == 0
+    assert tasks.sweep()["requeued"] == 0
     del smtp.handler.rcpt_replies["busy@example.org"]
     later = timezone.now() + timedelta(minutes=10)
-    assert sending.sweep(now=later)["requeued"] == 1  # the ImmediateBackend runs it now
+    assert tasks.sweep(now=later)["requeued"] == 1  # the ImmediateBackend runs it now
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
     Issue.objects.update(heartbeat_at=None)
-    sending.sweep()
+    tasks.sweep()
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
     assert delivery.attempts == 2
@@ -258,7 +258,7 @@ def test_a_delivery_that_keeps_failing_gives_up(smtp, publish, site):
     for _ in range(len(sending.RETRY_DELAYS)):
         Delivery.objects.update(next_attempt_at=timezone.now())
         Issue.objects.update(heartbeat_at=None)
-        sending.sweep()
+        tasks.sweep()
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.attempts == len(sending.RETRY_DELAYS) + 1
@@ -272,9 +272,9 @@ def test_the_sweep_reclaims_deliveries_whose_worker_died(
     post = make_post("Orphaned")  # on_commit never ran: as if the process died
     issue = Issue.objects.get(post=post)
     with django_capture_on_commit_callbacks(execute=True):
-        assert sending.sweep()["refanned"] == 0  # its task may still be queued
+        assert tasks.sweep()["refanned"] == 0  # its task may still be queued
         later = timezone.now() + timedelta(seconds=sending.lease_seconds() + 1)
-        assert sending.sweep(now=later)["refanned"] == 1  # its task was lost: do it again
+        assert tasks.sweep(now=later)["refanned"] == 1  # its task was lost: do it again
     assert len(smtp.wait_for(1)) == 1
     # A worker claimed a batch and died: its lease expires and the sweep requeues it.
     confirmed("two@example.org")
@@ -284,7 +284,7 @@ def test_the_sweep_reclaims_deliveries_whose_worker_died(
     assert sending.send_batch(issue_id=issue.pk) == 0  # nothing due: it is leased
     later = timezone.now() + timedelta(seconds=sending.lease_seconds() + 1)
     Issue.objects.update(heartbeat_at=None)
-    assert sending.sweep(now=later)["reclaimed"] == 1
+    assert tasks.sweep(now=later)["reclaimed"] == 1
     assert [m["To"] for m in smtp.wait_for(2)][1] == "two@example.org"
     assert Delivery.objects.filter(status="sent").count() == 2
 

@@ -6,7 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from clarion.lib.commands import FileCommand
-from clarion.newsletter import csvimport, services
+from clarion.newsletter import csvimport, services, tasks
 
 
 class Command(FileCommand):
@@ -73,11 +73,12 @@ class Command(FileCommand):
         ) as progress:
             bar = progress.add_task("Importing", total=len(parsed.rows))
             with transaction.atomic():
-                counts = services.subscribers_import(
+                counts, pending = services.subscribers_import(
                     parsed=parsed,
                     confirmed=confirmed,
                     on_progress=lambda n: progress.advance(bar, n),
                 )
+                tasks.wake_subscriber_emails(pending, "confirm")
             progress.update(bar, completed=len(parsed.rows))
         console.print(
             f"Added {counts['added']} subscribers ({counts['stopped']} already unsubscribed at "
