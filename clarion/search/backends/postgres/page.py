@@ -21,6 +21,21 @@ from .query import SQL, body_words_tsquery_sql, located, tier_tsquery_sql
 from .schema import CONFIG, TABLE, title_vector_sql
 
 TIER_TITLE, TIER_OPENING, TIER_BODY = ranking.TIER_TITLE, ranking.TIER_OPENING, ranking.TIER_BODY
+# ts_rank_cd's weights of D, C, B and A (unused; the opening of the body; excerpt and names;
+# title): the policy's, relative to the title's (ts_rank_cd's own are 0.1, 0.2, 0.4, 1.0).
+RANK_WEIGHTS = (
+    "{"
+    + ", ".join(
+        str(w / ranking.TITLE_WEIGHT)
+        for w in (
+            ranking.BODY_WEIGHT,
+            ranking.BODY_WEIGHT,
+            ranking.EXCERPT_WEIGHT,
+            ranking.TITLE_WEIGHT,
+        )
+    )
+    + "}"
+)
 # The columns of the posts the results page needs (Post.from_db defers the rest).
 POST_FIELDS = ("title", "slug", "status", "published_at", "author_id")
 # The tiers' bitmaps are cut to the window's range of ids when it spans fewer ids than this.
@@ -185,7 +200,7 @@ def _ranked(s: _Statement, tests: list[tuple], *, limit: int, offset: int) -> No
     s.add(
         ", ranked AS MATERIALIZED (SELECT numbered.id, numbered.tier, numbered.published_at,"
         f" CASE WHEN numbered.tier > {TIER_BODY} AND numbered.newest <= {depth}"
-        f" THEN ts_rank_cd(d.rank_vector, {s.tier_sql}) END AS score"
+        f" THEN ts_rank_cd('{RANK_WEIGHTS}'::real[], d.rank_vector, {s.tier_sql}) END AS score"
         f" FROM numbered JOIN {TABLE} d ON d.post_id = numbered.id"
         " ORDER BY numbered.tier DESC, score DESC NULLS LAST, numbered.published_at DESC,"
         " numbered.id DESC LIMIT %s OFFSET %s)",
