@@ -84,21 +84,6 @@ def record(
     )
 
 
-def stemmer(connection) -> Stems | None:
-    """The stems of the full-text engine of ``connection``'s database, if it has one (for
-    migration 0007, which has no backend)."""
-    if connection.vendor == "postgresql":
-        from .backends import postgres
-
-        return lambda words: postgres.stems(words, using=connection)
-    if connection.vendor == "sqlite":
-        from .backends import sqlite
-
-        if sqlite.fts5_available():
-            return lambda words: sqlite.stems(words, using=connection)
-    return None
-
-
 def clear() -> None:
     SearchWord.objects.all().delete()
 

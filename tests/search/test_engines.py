@@ -14,9 +14,11 @@ from clarion.search.backends import get_search_backend
 from clarion.search.backends.fallback import FallbackSearchBackend
 from clarion.search.backends.sqlite import (
     FTS_TABLE,
+    RANK_TABLE,
     drop_sql,
     fts5_available,
     fts_table_exists,
+    rank_drop_sql,
     schema_sql,
 )
 from clarion.search.checks import check_full_text_search
@@ -111,6 +113,46 @@ def test_the_fts_index_stays_in_step_with_its_content_table(make_post):
     with connection.cursor() as cursor:
         # FTS5's own consistency check fails if the index and the content table disagree.
         cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+
+
+def _rank_index_rows(expression: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rowid FROM {RANK_TABLE} WHERE {RANK_TABLE} MATCH %s", [expression])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@sqlite_only
+def test_the_rank_index_stays_in_step_with_its_content_table(make_post):
+    posts = [make_post(f"Post {n}", body=f"Word{n} text. " + "Filler. " * 120) for n in range(3)]
+    deep = make_post("Deep", body="Filler. " * 120 + "Fathom.")
+    backend = get_search_backend()
+    backend.index_posts([p.pk for p in [*posts, deep]])
+    posts[0].title = "Changed"
+    posts[0].save()
+    ids = [p.pk for p in posts]
+    posts[1].delete()
+    backend.index_posts(ids)
+    assert _rank_index_rows("changed") == {posts[0].pk}
+    assert _rank_index_rows("{title} : post") == {posts[2].pk}
+    assert _rank_index_rows("word1") == set()
+    # The rank index holds the body's first 800 characters only.
+    assert _rank_index_rows("word2") == {posts[2].pk}
+    assert _rank_index_rows("fathom") == set()
+    assert [h.post for h in backend.search("fathom").hits] == [deep]
+
+
+@sqlite_only
+def test_migration_0008_makes_and_fills_the_rank_index(make_post):
+    post = make_post("Naidou letter", body="Text about Shenyang.")
+    get_search_backend().index_posts([post.pk])
+    with connection.cursor() as cursor:
+        for statement in rank_drop_sql():
+            cursor.execute(statement)
+    migration = importlib.import_module("clarion.search.migrations.0008_sqlite_rank_index")
+    migration.forwards(None, SimpleNamespace(connection=connection))
+    assert _rank_index_rows("shenyang") == {post.pk}
+    migration.forwards(None, SimpleNamespace(connection=connection))  # again: no duplicates
+    assert _rank_index_rows("shenyang") == {post.pk}
 
 
 @postgres_only

@@ -11,9 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clarion.posts.models import Category, Post, Tag
-from clarion.search import vocabulary
-from clarion.search.backends import postgres
-from clarion.search.backends.postgres import RANK_BODY_CHARS, PostgresSearchBackend, tsquery
+from clarion.search import ranking, vocabulary
+from clarion.search.backends.postgres import (
+    RANK_BODY_CHARS,
+    PostgresSearchBackend,
+    page,
+    planning,
+    schema,
+    tsquery,
+)
+from clarion.search.backends.postgres import query as pg_query
 from clarion.search.models import SearchDocument, SearchWord
 from clarion.search.query import parse
 
@@ -113,13 +120,13 @@ def test_phrases_find_the_same_posts_through_the_pairs_index(backend, phrase_pos
 
 
 def test_a_phrase_asks_the_pairs_index_for_its_adjacent_words(backend, phrase_posts):
-    assert backend._phrase_pairs(parse('"faced forced repatriation"')) == (
+    assert planning.phrase_pairs(parse('"faced forced repatriation"')) == (
         "'face forc' & 'forc repatri'",
         False,
     )
-    assert backend._phrase_pairs(parse('"prison and labour"')) == ("", False)
-    assert backend._phrase_pairs(parse('"forced repatriation" OR camps')) == ("", False)
-    assert backend._phrase_pairs(parse("forced repatriation")) == ("", False)
+    assert planning.phrase_pairs(parse('"prison and labour"')) == ("", False)
+    assert planning.phrase_pairs(parse('"forced repatriation" OR camps')) == ("", False)
+    assert planning.phrase_pairs(parse("forced repatriation")) == ("", False)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
@@ -148,7 +155,7 @@ def test_a_phrase_asks_the_pairs_index_for_its_adjacent_words(backend, phrase_po
 def test_a_phrase_of_two_words_alone_is_answered_by_its_pair(backend, phrase_posts, text, exact):
     """Its one pair stands for the phrase: the window is read from the pairs' index alone,
     and finds what the vectors would."""
-    assert backend._phrase_pairs(parse(text))[1] is exact
+    assert planning.phrase_pairs(parse(text))[1] is exact
     plain = SearchDocument.objects.filter(search_vector=tsquery(parse(text)))
     assert set(titles(backend.search(text))) == set(plain.values_list("title", flat=True))
 
@@ -156,7 +163,7 @@ def test_a_phrase_of_two_words_alone_is_answered_by_its_pair(backend, phrase_pos
 @pytest.mark.parametrize("dense", [0.0, 1.0], ids=["walk-back", "bitmap"])
 def test_both_ways_to_the_newest_matches_agree(backend, make_post, monkeypatch, dense):
     """DENSE 0 walks the posts from the newest for every query; 1 never does."""
-    monkeypatch.setattr(postgres, "DENSE", dense)
+    monkeypatch.setattr(planning, "DENSE", dense)
     oldest = make_post(
         "Tumen",
         body="Tumen, Tumen and Tumen.",
@@ -206,7 +213,7 @@ def test_outside_a_transaction_a_search_opens_none_and_leaves_the_planner_as_it_
     """As in a web request: each round trip carries its planner settings and is its own
     transaction, so nothing is committed or put back afterwards, and the settings are
     gone with it."""
-    monkeypatch.setattr(postgres, "DENSE", dense)
+    monkeypatch.setattr(planning, "DENSE", dense)
     backend = PostgresSearchBackend()
     oldest = make_post("Tumen", body="Tumen.", published_at=timezone.now() - timezone.timedelta(9))
     bulletins = [make_post(f"Bulletin {n}", body="News from Tumen today.") for n in range(3)]
@@ -301,7 +308,7 @@ def tiered(backend, make_post):
 def route(monkeypatch, walk: tuple[bool, bool]):
     """Force the title and opening tiers through each post's rank vector (True) or their
     GIN indexes' bitmaps (False)."""
-    monkeypatch.setattr(postgres, "_walks", lambda *args, **kwargs: walk)
+    monkeypatch.setattr(planning, "walks", lambda *args, **kwargs: walk)
 
 
 ROUTES = pytest.mark.parametrize(
@@ -421,7 +428,7 @@ def title_tier(backend, make_post):
 
 def test_past_the_rank_depth_a_tier_is_in_date_order(backend, title_tier, monkeypatch):
     assert titles(backend.search("shenyang"))[0] == "Shenyang, Shenyang"
-    monkeypatch.setattr(postgres, "RANK_DEPTH", 2)
+    monkeypatch.setattr(ranking, "RANK_DEPTH", 2)
     # The newest two are ranked (a tie: newest first), then the rest by date.
     assert titles(backend.search("shenyang")) == [
         "Shenyang 1",
@@ -433,7 +440,7 @@ def test_past_the_rank_depth_a_tier_is_in_date_order(backend, title_tier, monkey
 
 @pytest.mark.parametrize("depth", [1, 2, 50])
 def test_pages_of_one_hit_follow_the_order_of_one_page(backend, title_tier, monkeypatch, depth):
-    monkeypatch.setattr(postgres, "RANK_DEPTH", depth)
+    monkeypatch.setattr(ranking, "RANK_DEPTH", depth)
     whole = titles(backend.search("shenyang"))
     pages = [titles(backend.search("shenyang", offset=n, limit=1)) for n in range(4)]
     assert [title for page in pages for title in page] == whole
@@ -464,7 +471,7 @@ def test_a_snippet_is_cut_from_around_the_first_match(backend, make_post):
     backend.index_posts([post.pk])
     snippet = backend.search("shenyang").hits[0].snippet_html
     assert "<mark>Shenyang</mark> detention centre" in snippet
-    assert len(snippet) < postgres.SNIPPET_CHARS
+    assert len(snippet) < page.SNIPPET_CHARS
 
 
 def test_a_look_alike_before_the_match_falls_back_to_the_whole_body(backend, make_post):
@@ -543,9 +550,9 @@ def test_the_newest_matches_among_the_newest_ids_are_the_newest_matches(
 ):
     """With SPAN_FROM 0 every query is first asked among the newest ids; a tiny margin finds
     too few there and asks again among all, a huge one finds them at once."""
-    monkeypatch.setattr(postgres, "DENSE", 1e9)  # never the walk back
-    monkeypatch.setattr(postgres, "SPAN_FROM", 0.0)
-    monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
+    monkeypatch.setattr(planning, "DENSE", 1e9)  # never the walk back
+    monkeypatch.setattr(planning, "SPAN_FROM", 0.0)
+    monkeypatch.setattr(planning, "SPAN_MARGIN", margin)
     monkeypatch.setattr(backend, "rank_window", 3)
     _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen.", "News from Tumen.")
     with CaptureQueriesContext(connection) as queries:
@@ -566,10 +573,10 @@ def test_a_prefix_first_asks_a_guessed_span_of_the_newest_ids(
     """The planner cannot estimate a prefix begun by more than ESTIMATE_WORDS words:
     GUESS_SPAN windows of the newest ids are asked first, then all ids when that finds too
     few; the answer is the same."""
-    monkeypatch.setattr(postgres, "ESTIMATE_WORDS", 0)
-    monkeypatch.setattr(postgres, "DENSE", 1e9)
-    monkeypatch.setattr(postgres, "SPAN_FROM", 1e9)  # no span from the estimates
-    monkeypatch.setattr(postgres, "GUESS_SPAN", span)
+    monkeypatch.setattr(planning, "ESTIMATE_WORDS", 0)
+    monkeypatch.setattr(planning, "DENSE", 1e9)
+    monkeypatch.setattr(planning, "SPAN_FROM", 1e9)  # no span from the estimates
+    monkeypatch.setattr(planning, "GUESS_SPAN", span)
     monkeypatch.setattr(backend, "rank_window", 3)
     _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen news.", "Tumen news today.")
     with CaptureQueriesContext(connection) as queries:
@@ -602,10 +609,10 @@ def test_a_span_of_the_newest_ids_is_asked_only_when_the_estimate_says_it_is_com
     """A pair or a prefix the planner cannot estimate as it stands is estimated otherwise,
     and then, as a word, asks a span of the newest ids only when common; a rare one asks
     all ids at once."""
-    monkeypatch.setattr(postgres, "DENSE", 1e9)
-    monkeypatch.setattr(postgres, "SPAN_FROM", span_from)
-    monkeypatch.setattr(postgres, "SPAN_MARGIN", margin)
-    monkeypatch.setattr(postgres, "GUESS_SPAN", 1000)  # would find them all at once
+    monkeypatch.setattr(planning, "DENSE", 1e9)
+    monkeypatch.setattr(planning, "SPAN_FROM", span_from)
+    monkeypatch.setattr(planning, "SPAN_MARGIN", margin)
+    monkeypatch.setattr(planning, "GUESS_SPAN", 1000)  # would find them all at once
     monkeypatch.setattr(backend, "rank_window", 3)
     _an_old_post_four_bulletins_and_others(backend, make_post, "Tumen news.", "Tumen news today.")
     with connection.cursor() as cursor:
@@ -630,16 +637,16 @@ def test_the_estimated_query_reads_each_prefix_as_its_words(db, monkeypatch):
         ]
     )
     query = parse('"forced tum*" OR seoul -the* zzq*')
-    estimated = postgres._estimated_query(query)
+    estimated = planning.estimated_query(query)
     assert [[t.words for t in c.terms] for c in estimated.clauses] == [
         [("forced", "tumen"), ("forced", "tumult"), ("seoul",)],
         [("the",)],
         [("zzq",)],
     ]
     assert [[t.prefix for t in c.terms] for c in estimated.clauses][1:] == [[True], [True]]
-    assert postgres._estimated_query(parse("tumen seoul")) is None
-    monkeypatch.setattr(postgres, "ESTIMATE_WORDS", 1)
-    assert postgres._estimated_query(query) is None
+    assert planning.estimated_query(parse("tumen seoul")) is None
+    monkeypatch.setattr(planning, "ESTIMATE_WORDS", 1)
+    assert planning.estimated_query(query) is None
 
 
 def test_the_estimates_are_read_off_a_plan_without_parallel_workers(backend, make_post):
@@ -658,12 +665,12 @@ def test_the_estimates_are_read_off_a_plan_without_parallel_workers(backend, mak
             cursor.execute("SELECT set_config(%s, '0', true)", [name])
         cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '2', true)")
         query = parse('"tumen news"')
-        pairs, _ = backend._phrase_pairs(query)
-        match_sql, match_params = postgres.tsquery_sql(query)
-        estimates = backend._estimates(
+        pairs, _ = planning.phrase_pairs(query)
+        match_sql, match_params = pg_query.tsquery_sql(query)
+        estimates = planning.estimates(
             cursor,
             (f"search_vector @@ {match_sql}", match_params),
-            postgres.tier_tsquery_sql(query),
+            pg_query.tier_tsquery_sql(query),
             pairs,
         )[0]
         matching, _in_titles, in_openings, with_pair = estimates
@@ -693,8 +700,8 @@ def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
         SearchWord(word=w) for w in ["shenyang", "shenzhen", "repatriation", "tumen", "she"]
     )
     query = vocabulary.expand(parse(text))
-    orm_sql, orm_params = postgres._compile(tsquery(query))
-    sql, params = postgres.tsquery_sql(query)
+    orm_sql, orm_params = schema.compile_expression(tsquery(query))
+    sql, params = pg_query.tsquery_sql(query)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT ({orm_sql})::text, ({sql})::text", [*orm_params, *params])
         from_orm, written = cursor.fetchone()
@@ -704,9 +711,9 @@ def test_the_page_statements_tsquery_is_the_one_the_orm_builds(db, text):
 def test_a_tier_in_most_matches_is_walked_and_a_rare_one_read_from_its_index():
     window = list(range(100_000, 99_000, -1))
     # A word in 60% of the posts, in 1% of their titles and two thirds of their openings.
-    assert postgres._walks(window, 60_000, 600, 40_000, 60) == (False, True)
+    assert planning.walks(window, 60_000, 600, 40_000, 60) == (False, True)
     # A rare word: both tiers from their bitmaps.
-    assert postgres._walks(window, 1_200, 20, 300, 60) == (False, False)
+    assert planning.walks(window, 1_200, 20, 300, 60) == (False, False)
 
 
 def test_a_phrase_only_in_the_title_shows_the_excerpt(backend, make_post):
@@ -738,5 +745,5 @@ def test_the_hits_come_with_their_categories_by_name(backend, make_post):
 
 def test_a_window_read_anyway_to_be_counted_is_walked_sooner():
     window = list(range(1_000, 0, -1))
-    assert postgres._walks(window, 900, 20, 700, 60) == (False, False)
-    assert postgres._walks(window, 900, 20, 700, 60, counted=True) == (False, True)
+    assert planning.walks(window, 900, 20, 700, 60) == (False, False)
+    assert planning.walks(window, 900, 20, 700, 60, counted=True) == (False, True)

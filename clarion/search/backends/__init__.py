@@ -14,6 +14,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from ..vocabulary import Stems
 from .base import BaseSearchBackend
 
 DEFAULT_BACKEND = "clarion.search.backends.database"
@@ -41,3 +42,19 @@ def get_search_backend() -> BaseSearchBackend:
 def _reset_backend(*, setting, **kwargs):
     if setting in {"CLARION_SEARCH_BACKEND", "DATABASES"}:
         get_search_backend.cache_clear()
+
+
+def stemmer(connection) -> Stems | None:
+    """The stems of the full-text engine of ``connection``'s database, if it has one (for
+    migration 0007, which has no backend). Here rather than in the vocabulary, which the
+    backends use: the vocabulary knows no engine."""
+    if connection.vendor == "postgresql":
+        from . import postgres
+
+        return lambda words: postgres.stems(words, using=connection)
+    if connection.vendor == "sqlite":
+        from . import sqlite
+
+        if sqlite.fts5_available():
+            return lambda words: sqlite.stems(words, using=connection)
+    return None

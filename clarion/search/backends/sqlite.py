@@ -1,8 +1,9 @@
 """SQLite FTS5: an external-content index over ``search_searchdocument``.
 
 The recipe is sqlite-utils' ``Table.enable_fts`` (content table + ``_ai``/``_ad``/``_au``
-triggers using FTS5's 'delete' command) with healthchecks' ranking and snippets: ``bm25()``
-weighted title > excerpt and category/tag names > body, and ``snippet()``/``highlight()``.
+triggers using FTS5's 'delete' command) with healthchecks' snippets (``snippet()`` and
+``highlight()``). Ranking follows the policy (clarion/search/ranking.py): tiers from column
+filters, ``bm25()`` with the policy's weights within the upper tiers' newest posts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 from django.db import connection
 
+from .. import ranking
 from ..documents import MARK_END, MARK_START
 from ..query import Query, Term
 from .base import BaseSearchBackend, hits_in_rank_order, live_where
@@ -20,8 +22,21 @@ from .base import BaseSearchBackend, hits_in_rank_order, live_where
 FTS_TABLE = "search_fts"
 CONTENT_TABLE = "search_searchdocument"
 COLUMNS = ("title", "excerpt", "body", "terms")
-# bm25() weights, in COLUMNS order.
-WEIGHTS = (10.0, 4.0, 1.0, 4.0)
+# bm25() weights, in COLUMNS order: the policy's.
+WEIGHTS = (ranking.TITLE_WEIGHT, ranking.EXCERPT_WEIGHT, ranking.BODY_WEIGHT, ranking.NAMES_WEIGHT)
+# The rank index (migration 0008): what PostgreSQL's rank vector holds, the title, excerpt,
+# category and tag names and the first RANK_BODY_CHARS characters of the body, in a
+# contentless FTS5 table of its own. The tiers are read from it, and the upper tiers'
+# scores (bm25 over short texts), as on PostgreSQL; the main index is left as it was.
+RANK_TABLE = "search_fts_rank"
+RANK_BODY_CHARS = 800
+RANK_COLUMNS = ("title", "excerpt", "opening", "terms")
+RANK_WEIGHTS = (
+    ranking.TITLE_WEIGHT,
+    ranking.EXCERPT_WEIGHT,
+    ranking.BODY_WEIGHT,
+    ranking.NAMES_WEIGHT,
+)
 # Whether each match is live, from the covering index (id, status, published_at): through
 # the table, SQLite reads past each post's body to its status (overflow pages), which was
 # most of a search matching thousands of posts. The planner prefers the primary key, so the
@@ -36,29 +51,71 @@ SNIPPET_TOKENS = 32
 PREFIXES = "2 3 4"
 
 
-def schema_sql() -> list[str]:
-    """Statements creating the FTS5 table and the triggers that keep it in step."""
-    cols = ", ".join(COLUMNS)
-    new = ", ".join(f"new.{c}" for c in COLUMNS)
-    old = ", ".join(f"old.{c}" for c in COLUMNS)
+def _values(row: str, table: str) -> str:
+    """The indexed values of the content table's ``row`` ("new" or "old") for ``table``."""
+    if table == RANK_TABLE:
+        return f"{row}.title, {row}.excerpt, substr({row}.body, 1, {RANK_BODY_CHARS}), {row}.terms"
+    return ", ".join(f"{row}.{c}" for c in COLUMNS)
+
+
+def _triggers(table: str, cols: str) -> list[str]:
     delete_old = (
-        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols})"
-        f" VALUES ('delete', old.post_id, {old});"
+        f"INSERT INTO {table}({table}, rowid, {cols})"
+        f" VALUES ('delete', old.post_id, {_values('old', table)});"
     )
-    insert_new = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.post_id, {new});"
+    insert_new = (
+        f"INSERT INTO {table}(rowid, {cols}) VALUES (new.post_id, {_values('new', table)});"
+    )
     return [
-        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='{CONTENT_TABLE}',"
-        f" content_rowid='post_id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
-        f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON {CONTENT_TABLE} BEGIN {insert_new} END",
-        f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON {CONTENT_TABLE} BEGIN {delete_old} END",
-        f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE ON {CONTENT_TABLE}"
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {CONTENT_TABLE} BEGIN {insert_new} END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON {CONTENT_TABLE} BEGIN {delete_old} END",
+        f"CREATE TRIGGER {table}_au AFTER UPDATE ON {CONTENT_TABLE}"
         f" BEGIN {delete_old} {insert_new} END",
     ]
 
 
+def rank_schema_sql() -> list[str]:
+    """Statements creating the rank index and the triggers that keep it in step. It is
+    contentless: FTS5 deletes a row by being given its indexed values again, which the
+    triggers have (``old``)."""
+    cols = ", ".join(RANK_COLUMNS)
+    return [
+        f"CREATE VIRTUAL TABLE {RANK_TABLE} USING fts5({cols}, content='',"
+        f" tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
+        *_triggers(RANK_TABLE, cols),
+    ]
+
+
+def schema_sql() -> list[str]:
+    """Statements creating the FTS5 tables and the triggers that keep them in step."""
+    cols = ", ".join(COLUMNS)
+    return [
+        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='{CONTENT_TABLE}',"
+        f" content_rowid='post_id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
+        *_triggers(FTS_TABLE, cols),
+        *rank_schema_sql(),
+    ]
+
+
+def rank_drop_sql() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {RANK_TABLE}_{s}" for s in ("ai", "ad", "au")] + [
+        f"DROP TABLE IF EXISTS {RANK_TABLE}"
+    ]
+
+
+def fill_rank_sql() -> str:
+    """The statement filling an empty rank index from the content table."""
+    return (
+        f"INSERT INTO {RANK_TABLE}(rowid, {', '.join(RANK_COLUMNS)}) SELECT post_id,"
+        f" title, excerpt, substr(body, 1, {RANK_BODY_CHARS}), terms FROM {CONTENT_TABLE}"
+    )
+
+
 def drop_sql() -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{s}" for s in ("ai", "ad", "au")] + [
-        f"DROP TABLE IF EXISTS {FTS_TABLE}"
+    return [
+        *rank_drop_sql(),
+        *(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{s}" for s in ("ai", "ad", "au")),
+        f"DROP TABLE IF EXISTS {FTS_TABLE}",
     ]
 
 
@@ -154,6 +211,69 @@ def match_expression(query: Query, column: str | None = None) -> str:
     return expression
 
 
+def _tier_term(term: Term) -> str:
+    """A term as the tiers ask it: a phrase as its words in any order, as on PostgreSQL
+    (every hit holds the phrase somewhere already)."""
+    if not term.is_phrase:
+        return _term(term)
+    words = [Term((w,)) for w in term.words[:-1]]
+    last = Term((term.words[-1],), prefix=term.prefix, alternatives=term.alternatives)
+    return "(" + " AND ".join(_term(t) for t in [*words, last]) + ")"
+
+
+def tier_expression(query: Query, column: str = "") -> str:
+    """What a post's rank index holds (in ``column``, else anywhere) to be in a tier:
+    every clause looked for, without the exclusions (they only decide which posts are
+    found)."""
+    positive = " AND ".join(
+        "(" + " OR ".join(_tier_term(t) for t in clause.terms) + ")" for clause in query.positive
+    )
+    return "{" + column + "} : (" + positive + ")" if column else "(" + positive + ")"
+
+
+def _ranked_sql(where: str, *, tiered: bool) -> str:
+    """The statement of ``SQLiteSearchBackend._ranked``: with ``tiered``, in the policy's
+    order (tiers, then bm25 over the rank index within each upper tier's newest
+    RANK_DEPTH, then date); else by bm25 alone, then date (suggestions: a title's own
+    relevance)."""
+    if not tiered:
+        bm25 = ", ".join(str(w) for w in WEIGHTS)
+        return (
+            f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
+            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s),"
+            " windowed AS MATERIALIZED (SELECT * FROM hits ORDER BY id DESC LIMIT %s)"
+            " SELECT windowed.id, windowed.score, count(*) OVER (),"
+            " (SELECT count(*) FROM hits) > %s"
+            f" FROM windowed JOIN {LIVE_LOOKUP} ON posts_post.id = windowed.id WHERE {where}"
+            " ORDER BY windowed.score, posts_post.published_at DESC, posts_post.id DESC"
+            " LIMIT %s OFFSET %s"
+        )
+    bm25 = ", ".join(str(w) for w in RANK_WEIGHTS)
+    # Each upper tier's members among the window's range of rowids, from the rank index
+    # (FTS5 seeks to the range's start); the opening tier's hold the title tier's.
+    within = f"{RANK_TABLE} MATCH %s AND rowid >= (SELECT min(id) FROM windowed)"
+    return (
+        f"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM {FTS_TABLE}"
+        f" WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s),"
+        " windowed AS MATERIALIZED (SELECT * FROM hits ORDER BY id DESC LIMIT %s),"
+        f" titled AS MATERIALIZED (SELECT rowid AS id FROM {RANK_TABLE} WHERE {within}),"
+        f" opening AS MATERIALIZED (SELECT rowid AS id, bm25({RANK_TABLE}, {bm25}) AS score"
+        f" FROM {RANK_TABLE} WHERE {within}),"
+        " live AS MATERIALIZED (SELECT windowed.id, opening.score, posts_post.published_at,"
+        f" CASE WHEN windowed.id IN titled THEN {ranking.TIER_TITLE}"
+        f" WHEN opening.id IS NOT NULL THEN {ranking.TIER_OPENING}"
+        f" ELSE {ranking.TIER_BODY} END AS tier FROM windowed"
+        f" JOIN {LIVE_LOOKUP} ON posts_post.id = windowed.id"
+        f" LEFT JOIN opening ON opening.id = windowed.id WHERE {where}),"
+        " numbered AS MATERIALIZED (SELECT live.*, count(*) OVER () AS total,"
+        " row_number() OVER (PARTITION BY tier ORDER BY published_at DESC, id DESC) AS newest"
+        " FROM live)"
+        " SELECT id, coalesce(score, 0), total, (SELECT count(*) FROM hits) > %s FROM numbered"
+        f" ORDER BY tier DESC, CASE WHEN tier > {ranking.TIER_BODY} AND newest <= %s"
+        " THEN score END NULLS LAST, published_at DESC, id DESC LIMIT %s OFFSET %s"
+    )
+
+
 class SQLiteSearchBackend(BaseSearchBackend):
     name = "sqlite-fts5"
     stems = staticmethod(stems)
@@ -170,10 +290,13 @@ class SQLiteSearchBackend(BaseSearchBackend):
 
     def _finish_rebuild(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+            for table in (FTS_TABLE, RANK_TABLE):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
-    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int):
-        """Rows of (post id, bm25 score, total) for one page of live matches, best first.
+    def _ranked(self, match: str, *, now: datetime, offset: int, limit: int, tiers=()):
+        """Rows of (post id, bm25 score, total) for one page of live matches, best first:
+        with ``tiers`` (the title's and the opening's match expressions) in the policy's
+        order, else by bm25 alone.
 
         bm25() costs a pass over each match's positions, and joining each match to its post
         costs a lookup: for a word found in most posts that takes seconds. Only the newest
@@ -181,33 +304,28 @@ class SQLiteSearchBackend(BaseSearchBackend):
         when there are more, the total is ``rank_window + 1``, "more than the window":
         counting every match of a phrase costs more than the rest of the search. One walk
         gives both the window and the scores (finding the window's start first, then
-        scoring from it, walked the matches twice).
+        scoring from it, walked the matches twice). FTS5's auxiliary functions refuse a
+        query with a window function, so the matches and their scores are materialised
+        first; count(*) OVER () then gives the total with the page. Materialising also makes
+        SQLite start from the index: left to itself it walks every live post and probes
+        the index for each.
         """
         where, params = live_where(now)
-        bm25 = ", ".join(str(w) for w in WEIGHTS)
         window = self.rank_window
-        # FTS5's auxiliary functions refuse a query with a window function, so the matches
-        # and their scores are materialised first; count(*) OVER () then gives the total
-        # with the page. Materialising also makes SQLite start from the index: left to
-        # itself it walks every live post and probes the index for each.
-        sql = (
-            f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25({FTS_TABLE}, {bm25}) AS score"
-            f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s),"
-            " windowed AS MATERIALIZED (SELECT * FROM hits ORDER BY id DESC LIMIT %s)"
-            " SELECT windowed.id, windowed.score, count(*) OVER (),"
-            " (SELECT count(*) FROM hits) > %s"
-            f" FROM windowed JOIN {LIVE_LOOKUP} ON posts_post.id = windowed.id WHERE {where}"
-            " ORDER BY windowed.score, posts_post.published_at DESC, posts_post.id DESC"
-            " LIMIT %s OFFSET %s"
-        )
+        sql = _ranked_sql(where, tiered=bool(tiers))
+        if tiers:
+            values = [*tiers, *params, window, ranking.RANK_DEPTH]
+        else:
+            values = [window, *params]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [match, window + 1, window, window, *params, limit, offset])
+            cursor.execute(sql, [match, window + 1, window, *values, limit, offset])
             rows = cursor.fetchall()
         return [(pk, score, window + 1 if more else total) for pk, score, total, more in rows]
 
     def _search(self, query: Query, *, offset: int, limit: int, now: datetime):
         match = match_expression(query)
-        rows = self._ranked(match, now=now, offset=offset, limit=limit)
+        tiers = (tier_expression(query, "title"), tier_expression(query))
+        rows = self._ranked(match, now=now, offset=offset, limit=limit, tiers=tiers)
         if not rows:
             return [], 0
         snippets = self._snippets(match, [r[0] for r in rows])

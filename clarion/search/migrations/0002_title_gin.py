@@ -2,7 +2,7 @@
 # weighted vector for title (weight A) matches made PostgreSQL read every matching post's whole
 # vector to check the weights: 1.6 s at p95 on 100,000 posts. Created on PostgreSQL only, like
 # the main GIN index in 0001; the expression is the one the backend filters on
-# (clarion/search/backends/postgres.py, title_vector), so the planner can use it.
+# (clarion/search/backends/postgres/schema.py, title_vector), so the planner can use it.
 from django.db import migrations
 
 TITLE_INDEX = "search_doc_title_gin"

@@ -3,7 +3,7 @@
 # ts_rank_cd read each match's whole weighted vector (about 4.7 kB, stored out of line): 60 to
 # 80 ms for the 1,000 matches of the rank window at 100,000 posts. ``rank_vector`` holds the
 # same weights over the title, the excerpt with category and tag names, and only the opening of
-# the body (RANK_BODY_CHARS in clarion/search/backends/postgres.py); matching still uses the
+# the body (RANK_BODY_CHARS in clarion/search/backends/postgres/schema.py); matching still uses the
 # full ``search_vector``. The column is not on the model (SQLite has no use for it); the
 # backend writes it with ``search_vector``.
 #

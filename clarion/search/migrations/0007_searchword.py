@@ -19,7 +19,8 @@ def c_collation(apps, schema_editor):
 
 
 def backfill(apps, schema_editor):
-    from clarion.search.vocabulary import INSERT_BATCH, stemmer, words_of
+    from clarion.search.backends import stemmer
+    from clarion.search.vocabulary import INSERT_BATCH, words_of
 
     SearchDocument = apps.get_model("search", "SearchDocument")
     SearchWord = apps.get_model("search", "SearchWord")
