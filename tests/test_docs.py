@@ -29,13 +29,26 @@ def test_every_setting_is_documented_in_configuration_md():
     assert missing == []
 
 
+# Settings the spec promises for features that open issues will build; each leaves this
+# list when its feature lands (the test below fails if one is read while still listed).
+NOT_BUILT_YET = {
+    "CLARION_BOUNCE_URL": "issue 23, email deliverability",
+    "CLARION_FEDIVERSE": "issue 25, the fediverse",
+    "CLARION_FEDIVERSE_HANDLE": "issue 25, the fediverse",
+    "CLARION_ANALYTICS": "issue 26, analytics",
+    "CLARION_ANALYTICS_RETENTION_DAYS": "issue 26, analytics",
+}
+
+
 def test_every_setting_in_the_product_spec_is_read():
     spec = ROOT.parent / "shared" / "PRODUCT.md"
     if not spec.exists():
         pytest.skip("shared/PRODUCT.md is not beside this checkout")
     table = spec.read_text().split("### Configuration", 1)[1].split("###", 1)[0]
     promised = set(re.findall(r"\| `([A-Z_]+)` \|", table))
-    assert promised <= env_vars_read_by_clarion()
+    read = env_vars_read_by_clarion()
+    assert sorted(promised - read - NOT_BUILT_YET.keys()) == []
+    assert sorted(read & NOT_BUILT_YET.keys()) == [], "built: remove it from NOT_BUILT_YET"
 
 
 def clarion_commands():
