@@ -158,3 +158,15 @@ print(json.dumps({"tables": tables, "media": media}))
 
 def dump(data_dir, database_url=None) -> dict:
     return json.loads(python(data_dir, DUMP, database_url))
+
+
+def to_milliseconds(value):
+    """Django's JSON encoder keeps datetimes to the millisecond and writes a whole second
+    with sub-millisecond digits as "…18.000Z", but the same value restored as "…18Z"."""
+    if isinstance(value, dict):
+        return {k: to_milliseconds(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_milliseconds(v) for v in value]
+    if isinstance(value, str) and value.endswith(".000Z"):
+        return value[:-5] + "Z"
+    return value

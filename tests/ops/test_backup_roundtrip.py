@@ -7,7 +7,15 @@ import time
 
 import pytest
 
-from .sites import FILL, clarion, dump, fresh_postgres_database, python, python_popen
+from .sites import (
+    FILL,
+    clarion,
+    dump,
+    fresh_postgres_database,
+    python,
+    python_popen,
+    to_milliseconds,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,21 +43,9 @@ print("done", n, flush=True)
 """
 
 
-def _to_milliseconds(value):
-    """Django's JSON encoder keeps datetimes to the millisecond and writes a whole second
-    with sub-millisecond digits as "…18.000Z", but the same value restored as "…18Z"."""
-    if isinstance(value, dict):
-        return {k: _to_milliseconds(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_milliseconds(v) for v in value]
-    if isinstance(value, str) and value.endswith(".000Z"):
-        return value[:-5] + "Z"
-    return value
-
-
 def assert_restored_from(restored, source, manifest):
     """Every table equals the source; posts equal the source's first N (the snapshot)."""
-    restored, source = _to_milliseconds(restored), _to_milliseconds(source)
+    restored, source = to_milliseconds(restored), to_milliseconds(source)
     posts = restored["tables"].pop("posts.post")
     source_posts = source["tables"].pop("posts.post")
     # Each published post gets its newsletter Issue in the same transaction: a snapshot too.

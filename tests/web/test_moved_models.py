@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from clarion.web.models import ContentGeneration, ThrottleCounter
-from tests.ops.sites import FILL, clarion, dump, python
+from tests.ops.sites import FILL, clarion, dump, python, to_milliseconds
 
 BEFORE_THE_MOVE = [("posts", "0004_post_live_lookup"), ("ops", "0001_initial")]
 MOVES = {"posts.0005_contentgeneration_to_web", "ops.0002_throttlecounter_to_web"}
@@ -82,7 +82,7 @@ def test_a_backup_from_before_the_move_restores(tmp_path):
 
     site = tmp_path / "site"
     clarion(site, "restore", old)
-    restored, original = dump(site), dump(source)
+    restored, original = to_milliseconds(dump(site)), to_milliseconds(dump(source))
     assert (
         restored["tables"].pop("web.contentgeneration")[0]["fields"]["value"]
         > (original["tables"].pop("web.contentgeneration")[0]["fields"]["value"])
