@@ -116,9 +116,15 @@ def check_data_folder(invocation: Invocation) -> None:
     from clarion.lib import config
 
     folder = data_folder()
-    if folder.exists() and not folder.is_dir():
+    try:
+        exists = folder.stat() is not None
+    except (FileNotFoundError, NotADirectoryError):
+        exists = False
+    except OSError as exc:
+        raise Refusal(f"CLARION_DATA_DIR: cannot reach {folder}: {exc.strerror}") from None
+    if exists and not folder.is_dir():
         raise Refusal(f"CLARION_DATA_DIR: {folder} is not a folder")
-    if folder.is_dir():
+    if exists:
         try:
             os.listdir(folder)
         except OSError as exc:
@@ -171,8 +177,9 @@ def setup() -> None:
             raise Refusal(exc.code) from None
         raise
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        raise Refusal(f"cannot use the data folder:{where}: {exc.strerror or exc}") from None
+        # A file the settings create or read: the secret key, the outbox, a *_FILE secret.
+        where = f" {exc.filename}" if exc.filename else " a file the settings name"
+        raise Refusal(f"cannot use{where}: {exc.strerror or exc}") from None
 
 
 def check_database(invocation: Invocation) -> None:
