@@ -95,6 +95,7 @@ def test_restore_into_an_empty_folder_is_not_refused_as_no_site(tmp_path):
 
 BAD_SETTINGS = [
     ("DATABASE_URL", f"postgres://clarion:{SECRET}@127.0.0.1:1/clarion", "cannot connect"),
+    ("CLARION_EMAIL_URL", "file:///dev/null/outbox", "cannot create the email outbox"),
     ("DATABASE_URL", f"postgress://clarion:{SECRET}@db.example/clarion", "cannot read"),
     ("CLARION_EMAIL_URL", f"smtp://clarion:{SECRET}@mail.example:25x", "the port is not"),
 ]

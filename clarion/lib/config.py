@@ -114,6 +114,13 @@ def database_settings(url: str) -> dict:
     return database
 
 
+def _make_outbox(name: str, path: Path, parents: bool = False) -> None:
+    try:
+        path.mkdir(parents=parents, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"{name}: cannot create the email outbox {path}: {exc.strerror}") from None
+
+
 def email_settings(url: str, folder: Path) -> dict:
     """Translate CLARION_EMAIL_URL into Django email settings.
 
@@ -123,7 +130,7 @@ def email_settings(url: str, folder: Path) -> dict:
     """
     if not url:
         outbox = folder / "outbox"
-        outbox.mkdir(exist_ok=True)
+        _make_outbox("CLARION_DATA_DIR", outbox)
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(outbox),
@@ -153,7 +160,7 @@ def email_settings(url: str, folder: Path) -> dict:
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if scheme == "file":
         path = Path(unquote(parts.path) or folder / "outbox")
-        path.mkdir(parents=True, exist_ok=True)
+        _make_outbox("CLARION_EMAIL_URL", path, parents=True)
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(path),
