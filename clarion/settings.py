@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 
 from clarion.lib import config
@@ -111,7 +110,7 @@ TEMPLATES = [
 
 _database_url = config.env("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=600)}
+    DATABASES = {"default": config.database_settings(_database_url)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {

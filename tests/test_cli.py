@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from clarion.__main__ import translate
+from clarion.__main__ import Refusal, resolve
 from clarion.posts.models import Author, Category, Post, Tag
 from tests.helpers import clarion_env, run_clarion
 from tests.server import serving
@@ -35,11 +35,14 @@ def write(tmp_path, name, text):
 
 
 def test_the_command_maps_two_word_commands():
-    assert translate(["clarion", "import", "wordpress", "x.xml"]) == [
-        "clarion", "import_wordpress", "x.xml"]  # fmt: skip
-    assert translate(["clarion", "subscribers", "export"]) == ["clarion", "subscribers_export"]
-    assert translate(["clarion", "manage", "check"]) == ["clarion", "check"]
-    assert translate(["clarion", "serve", "--demo"]) == ["clarion", "serve", "--demo"]
+    assert resolve(["import", "wordpress", "x.xml"]).command == "import_wordpress"
+    assert resolve(["import", "wordpress", "x.xml"]).args == ["x.xml"]
+    assert resolve(["subscribers", "export"]).command == "subscribers_export"
+    assert resolve(["serve", "--demo"]).args == ["--demo"]
+    with pytest.raises(Refusal, match="unknown sub-command 'wordpres' .known: wordpress"):
+        resolve(["import", "wordpres"])
+    with pytest.raises(Refusal, match="unknown command 'migrate'"):
+        resolve(["migrate"])
 
 
 def test_publish_creates_then_updates_by_slug(db, tmp_path):
@@ -123,7 +126,7 @@ def test_the_cli_prints_one_line_and_exits_nonzero_on_bad_input(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "CommandError: bad.md:4: field 'date': not a date 'yesterday' "
-        "(expected e.g. 2021-07-19 or 2021-07-19T09:30:00+01:00)"
+        "(expected e.g. 2021-07-19 or 2021-07-19T09:30:00+01:00); nothing was saved"
     ]
     assert "Traceback" not in result.stderr
 
@@ -181,3 +184,106 @@ def test_serve_demo_migrates_loads_the_letter_and_prints_a_password_once(tmp_pat
     again = run_clarion(tmp_path, "manage", "shell", "--no-imports", "-c",
                         "from clarion.posts.demo import load_demo; print(load_demo())")  # fmt: skip
     assert again.stdout.strip() == "None"
+
+
+def test_publish_says_unchanged_and_saves_nothing_for_a_file_already_published(db, tmp_path):
+    path = write(tmp_path, "letter.md", GOOD)
+    call_command("publish", path, stdout=io.StringIO())
+    before = Post.objects.get().updated_at
+    out = io.StringIO()
+    call_command("publish", path, stdout=out)
+    assert out.getvalue() == (
+        f"{path}: unchanged published post /2024/02/03/open-letter-detention/\n"
+    )
+    assert Post.objects.get().updated_at == before
+
+
+def test_publish_says_unchanged_for_a_file_naming_no_categories(db, tmp_path):
+    path = write(tmp_path, "letter.md", GOOD.replace("categories: [Letters, Human rights]\n", ""))
+    call_command("publish", path, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("publish", path, stdout=out)
+    assert ": unchanged published post" in out.getvalue()
+
+
+def test_publish_says_when_a_scheduled_post_goes_out_in_the_site_time_zone(db, tmp_path):
+    from clarion.posts.models import SiteSettings
+
+    site = SiteSettings.load()
+    site.time_zone = "Asia/Seoul"
+    site.save()
+    text = GOOD.replace("status: published", "status: scheduled").replace(
+        "date: 2024-02-03", "date: 2099-05-01T09:30:00+00:00"
+    )
+    out = io.StringIO()
+    call_command("publish", write(tmp_path, "later.md", text), stdout=out)
+    assert out.getvalue().endswith(
+        "created scheduled post /2099/05/01/open-letter-detention/, "
+        "goes out 2099-05-01 18:30 Asia/Seoul time (UTC+0900)\n"
+    )
+
+
+def test_publish_names_every_refused_file_and_saves_none(db, tmp_path):
+    good = write(tmp_path, "good.md", GOOD)
+    bad = write(tmp_path, "bad.md", GOOD.replace("status: published", "status: live"))
+    plain = write(tmp_path, "plain.md", "no front matter\n")
+    with pytest.raises(CommandError) as exc:
+        call_command("publish", good, bad, plain)
+    lines = str(exc.value).splitlines()
+    assert lines[0].startswith(f"{bad}:9: field 'status': unknown status 'live'")
+    assert lines[1].startswith(f"{plain}:1: expected front matter")
+    assert lines[2] == "nothing was saved (2 of 3 files refused)"
+    assert Post.objects.count() == 0
+
+
+def test_help_lists_clarions_commands_one_line_each(tmp_path):
+    from clarion.__main__ import COMMANDS
+
+    result = run_clarion(tmp_path, "--help")
+    assert result.returncode == 0 and result.stderr == ""
+    listed = [line.split("  ")[1] for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert [name for name in listed if not name.startswith("-")] == [*COMMANDS, "manage"]
+    assert "runserver" not in result.stdout  # Django's list is `clarion manage help`
+
+
+@pytest.mark.parametrize(
+    "group,subs", [("import", ["wordpress"]), ("subscribers", ["import", "export"])]
+)
+def test_two_word_commands_list_their_sub_commands(tmp_path, group, subs):
+    result = run_clarion(tmp_path, group, "--help")
+    assert result.returncode == 0, result.stderr
+    for sub in subs:
+        assert f"  {group} {sub}  " in result.stdout
+
+
+@pytest.mark.slow
+def test_every_command_has_help(tmp_path):
+    from clarion.__main__ import COMMANDS
+
+    for name in COMMANDS:
+        result = run_clarion(tmp_path, *name.split(), "--help")
+        assert result.returncode == 0, (name, result.stderr)
+        assert result.stdout.startswith(f"usage: clarion {name} "), name
+
+
+def test_version_is_clarions_own(tmp_path):
+    from importlib.metadata import version
+
+    assert run_clarion(tmp_path, "--version").stdout == f"clarion {version('clarion')}\n"
+    assert run_clarion(tmp_path, "publish", "--version").stdout.strip() == version("clarion")
+
+
+@pytest.mark.slow
+def test_createadmin_sets_up_a_new_data_folder_first(tmp_path):
+    site = tmp_path / "new-site"
+    result = run_clarion(
+        tmp_path, "createadmin", "--username", "office", "--password-stdin",
+        stdin="a-long-and-unusual-passphrase\n", CLARION_DATA_DIR=str(site),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "New database created.",
+        "Created administrator 'office'. Sign in at /admin/.",
+    ]
+    backup = run_clarion(tmp_path, "backup", str(tmp_path / "b.tar.gz"), CLARION_DATA_DIR=str(site))
+    assert backup.returncode == 0, backup.stderr

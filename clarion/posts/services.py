@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clarion.web.cache import invalidate
 
-from .models import Post, SiteSettings
+from .models import Category, Post, SiteSettings
 from .signals import post_published
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,13 @@ def publish_due_posts(now=None) -> int:
     return published
 
 
-def upsert_document(doc, *, now=None) -> tuple[Post, bool]:
+def upsert_document(doc, *, now=None) -> tuple[Post, str]:
     """Create or update (by slug) the post described by a front-matter ``Document``.
 
-    Returns (post, created). The caller owns the transaction; announcing a newly live post
-    happens here, inside it, exactly as when publishing in the admin.
+    Returns (post, outcome): "created", "updated", or "unchanged" when the file says what
+    the post already holds (then nothing is saved). The caller owns the transaction;
+    announcing a newly live post happens here, inside it, exactly as when publishing in the
+    admin.
     """
     from django.utils.text import slugify
 
@@ -69,6 +71,7 @@ def upsert_document(doc, *, now=None) -> tuple[Post, bool]:
     post = Post.objects.filter(slug=doc.slug).first()
     created = post is None
     was_live = bool(post and post.status == Post.Status.PUBLISHED and post.is_live)
+    before = None if post is None else _contents(post)
     if post is None:
         post = Post(slug=doc.slug)
     post.title = doc.title
@@ -91,11 +94,42 @@ def upsert_document(doc, *, now=None) -> tuple[Post, bool]:
             author = Author.objects.create(display_name=doc.author, slug=key or "author")
         post.author = author
     normalise_status(post, now)
+    categories = [_named(Category, name) for name in doc.categories]
+    tags = [_named(Tag, name) for name in doc.tags]
+    if not created and before == _contents(post, categories, tags):
+        return post, "unchanged"
     post.save()
-    post.categories.set([_named(Category, name) for name in doc.categories])
-    post.tags.set([_named(Tag, name) for name in doc.tags])
+    post.categories.set(categories)
+    post.tags.set(tags)
     post_saved(post=post, was_live=was_live)
-    return post, created
+    return post, "created" if created else "updated"
+
+
+def _contents(post: Post, categories=None, tags=None) -> tuple:
+    """What a front-matter file sets on a post (its categories and tags as stored, unless
+    given)."""
+    categories = list(post.categories.all()) if categories is None else categories
+    tags = list(post.tags.all()) if tags is None else tags
+    category_ids = sorted({c.pk for c in categories})
+    site = SiteSettings.load()
+    # post_saved() gives the default category to a post whose file names none. Looked up,
+    # not made: get_default_category() would create it.
+    default = site.default_category_id or (
+        Category.objects.filter(slug="uncategorized").values_list("pk", flat=True).first()
+    )
+    if category_ids == [default]:
+        category_ids = []
+    return (
+        post.title,
+        post.body,
+        post.excerpt,
+        post.notify_subscribers,
+        post.status,
+        post.published_at,
+        post.author_id,
+        category_ids,
+        sorted({t.pk for t in tags}),
+    )
 
 
 def _named(model, name: str):

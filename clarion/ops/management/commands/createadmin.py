@@ -23,6 +23,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, email, name, password_stdin, **options):
+        from clarion.ops.upgrades import UpgradeRefused, prepare_database
+
+        # Usually the first command on a new server, before `clarion serve` ever ran: bring
+        # the database up to date as serve does (with the same refusals).
+        try:
+            self.stdout.write(prepare_database())
+        except UpgradeRefused as exc:
+            raise CommandError(str(exc), returncode=2) from None
         User = get_user_model()
         interactive = sys.stdin.isatty() and not password_stdin
         if not username:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             raise CommandError(f"--port: {port} is not a port number")
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
+        check_address(host, port)
         from clarion.ops.upgrades import UpgradeRefused, prepare_database
 
         try:
@@ -160,3 +163,33 @@ class Command(BaseCommand):
             return
         call_command("collectstatic", interactive=False, verbosity=0)
         stamp.write_text(fingerprint)
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address granian could not listen on: granian finds out in
+    each child process and prints a long traceback, while the server keeps waiting. A port
+    taken between this check and granian's start still fails the old way."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise CommandError(f"--host {host}: {exc.strerror}", returncode=2) from None
+    with socket.socket(family, kind, proto) as probe:
+        # As a server does: a closed connection still in TIME_WAIT does not block the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                problem = "is already in use"
+            elif exc.errno == errno.EACCES:
+                problem = "needs privileges this user does not have"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                raise CommandError(
+                    f"--host {host}: not an address of this machine", returncode=2
+                ) from None
+            else:
+                problem = f"cannot be used ({exc.strerror})"
+            raise CommandError(
+                f"port {port} on {host} {problem}: choose another with --port (or CLARION_PORT)",
+                returncode=2,
+            ) from None
