@@ -206,3 +206,16 @@ def test_upgrading_gives_every_existing_post_its_own_preview_token():
     tokens = list(Post.objects.values_list("preview_token", flat=True))
     assert len(tokens) == 3 and len(set(tokens)) == 3
     assert all(len(token) == 43 for token in tokens)
+
+
+def test_the_admins_view_on_site_redirect_does_not_open_someone_elses_draft(people, bram_draft):
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Post)
+    contributor = people["contributor"]
+    # Django's shortcut view hands any staff member the address; the token alone is not
+    # enough to read the draft.
+    response = contributor.get(f"/admin/r/{content_type.pk}/{bram_draft.pk}/", follow=True)
+    assert response.redirect_chain[-1][0].endswith(bram_draft.get_preview_url())
+    assert response.status_code == 404
+    assert "unseen draft" not in response.content.decode()
