@@ -163,7 +163,7 @@ class PostAdmin(admin.ModelAdmin):
         if action == "save":
             return default()
         if action == "preview":
-            return HttpResponseRedirect(reverse("posts:draft", args=[obj.pk]))
+            return HttpResponseRedirect(obj.get_preview_url())
         if obj.status == Post.Status.SCHEDULED and not obj.is_live:
             when = timezone.localtime(obj.published_at).strftime("%d %B %Y at %H:%M")
             self.message_user(request, f"“{obj}” is scheduled for {when}.", messages.SUCCESS)

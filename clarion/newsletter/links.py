@@ -18,7 +18,7 @@ def absolute(path: str) -> str:
 
 
 def confirm_url(subscriber: Subscriber) -> str:
-    token = tokens.make("newsletter.confirm", subscriber.pk, subscriber.email)
+    token = tokens.make("newsletter.confirm", subscriber.pk, subscriber.confirmation_state())
     return absolute(reverse("newsletter:confirm", args=[token]))
 
 

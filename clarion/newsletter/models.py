@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
@@ -131,6 +132,22 @@ class Subscriber(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.CONFIRMED
+
+    def confirmation_state(self) -> str:
+        """What a confirmation link is valid for: this address and its open request.
+
+        Confirming, unsubscribing, a bounce and a newer confirmation email each change it,
+        so a link confirms only the request it was sent for, and only once; a link from
+        before an unsubscribe cannot subscribe the address again (issue 20).
+        """
+        stamps = (self.confirmation_sent_at, self.confirmed_at, self.unsubscribed_at)
+        return "|".join(
+            [
+                self.email,
+                self.status,
+                *(stamp.astimezone(UTC).isoformat() if stamp else "" for stamp in stamps),
+            ]
+        )
 
     def category_slugs(self) -> list[str]:
         return sorted(c.slug for c in self.categories.all())

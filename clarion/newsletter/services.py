@@ -65,6 +65,12 @@ def _slugs(category_ids) -> list[str]:
 # Links (made by .links, read back here) ------------------------------------------------
 
 
+def _state(purpose: str, subscriber: Subscriber) -> str:
+    # A confirmation is for one request (Subscriber.confirmation_state); the other links
+    # stay valid for as long as the address is the subscriber's.
+    return subscriber.confirmation_state() if purpose == "confirm" else subscriber.email
+
+
 def subscriber_from_token(purpose: str, token: str) -> Subscriber | None:
     if purpose == "confirm":
         max_age = NewsletterSettings.load().confirmation_valid_days * 24 * 3600
@@ -75,7 +81,20 @@ def subscriber_from_token(purpose: str, token: str) -> Subscriber | None:
         return None
     pk, state = found
     subscriber = Subscriber.objects.filter(pk=pk).first()
-    if subscriber is None or not tokens.matches(state, subscriber.email):
+    if subscriber is None or not tokens.matches(state, _state(purpose, subscriber)):
+        return None
+    return subscriber
+
+
+def subscriber_confirm_link(*, token: str, evidence: Evidence) -> Subscriber | None:
+    """Confirm the request a confirmation link was sent for; None when the link is not
+    (or no longer) valid: forged, expired, used, replaced by a newer one, or from before
+    an unsubscribe. Checked again under the row lock, so two presses confirm once."""
+    subscriber = subscriber_from_token("confirm", token)
+    if subscriber is None:
+        return None
+    expected = subscriber.confirmation_state()
+    if not subscriber_confirm(subscriber=subscriber, evidence=evidence, expected_state=expected):
         return None
     return subscriber
 
@@ -132,11 +151,16 @@ def subscriber_email_send(*, subscriber_id: int, kind: str) -> bool:
     return True
 
 
-def subscriber_confirm(*, subscriber: Subscriber, evidence: Evidence) -> bool:
-    """Make a pending subscription active. Returns False if it already was."""
+def subscriber_confirm(
+    *, subscriber: Subscriber, evidence: Evidence, expected_state: str | None = None
+) -> bool:
+    """Make a pending subscription active. Returns False if it already was, or if
+    ``expected_state`` is given and the locked row's confirmation state differs from it."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if subscriber.status == Subscriber.Status.CONFIRMED:
+            return False
+        if expected_state is not None and subscriber.confirmation_state() != expected_state:
             return False
         category_ids = list(
             Category.objects.filter(pk__in=subscriber.requested_categories).values_list(

@@ -54,14 +54,24 @@ def subscribe(request):
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def confirm(request, token):
-    subscriber = services.subscriber_from_token("confirm", token)
+    # Mail scanners follow links: GET shows a button, only its POST (with the page's CSRF
+    # token) confirms, so nobody is subscribed by a machine that opened their mail.
+    if request.method == "GET":
+        subscriber = services.subscriber_from_token("confirm", token)
+    else:
+        subscriber = services.subscriber_confirm_link(
+            token=token,
+            evidence=_evidence(
+                request, page=links.absolute(request.path), detail="confirmation page"
+            ),
+        )
     if subscriber is None:
-        return render(request, "newsletter/bad_link.html", {"kind": "confirm"}, status=404)
-    services.subscriber_confirm(
-        subscriber=subscriber, evidence=_evidence(request, page=links.absolute(request.path))
-    )
+        # Says what may have happened (used, replaced, expired) without saying which.
+        return render(request, "newsletter/confirm.html", {"email": ""}, status=404)
+    if request.method == "GET":
+        return render(request, "newsletter/confirm.html", {"email": subscriber.email})
     return render(
         request,
         "newsletter/confirmed.html",

@@ -22,7 +22,8 @@ urlpatterns = [
         views.post_detail,
         name="detail",
     ),
-    path("preview/<int:pk>/", views.draft_preview, name="draft"),
+    # A post's preview_token (43 URL-safe characters); the old /preview/<id>/ matches nothing.
+    re_path(r"^preview/(?P<token>[-A-Za-z0-9_]{32,64})/$", views.draft_preview, name="draft"),
     *paged(rf"category/{SLUG}/", views.category, "category"),
     re_path(rf"^category/{SLUG}/feed/$", feeds.CategoryFeed(), name="category_feed"),
     *paged(rf"tag/{SLUG}/", views.tag, "tag"),

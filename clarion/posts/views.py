@@ -10,7 +10,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
@@ -108,10 +108,27 @@ def post_detail(request, year, month, day, slug):
     return _render_post(request, post)
 
 
+def may_preview(user, post: Post) -> bool:
+    """The editor's rule for seeing a post (clarion/editor/permissions.py, PostAdmin's
+    has_view_permission): editors see every post, everyone else with post permissions only
+    their own. Written with permission names here because posts sit below the editor."""
+    if not (user.is_active and user.is_staff):
+        return False
+    if not (user.has_perm("posts.view_post") or user.has_perm("posts.change_post")):
+        return False
+    if user.has_perm("editor.edit_any_post"):
+        return True
+    return post.author is not None and post.author.user_id == user.pk
+
+
 @staff_member_required
-def draft_preview(request, pk):
-    """Staff see any post, live or not, at its preview address; nobody else does."""
-    post = get_object_or_404(Post.objects.select_related("author"), pk=pk)
+def draft_preview(request, token):
+    """A post, live or not, at its unguessable preview address, for those the editor shows
+    it to. Anyone else gets the same 404 as for an address that does not exist, so the
+    answer does not tell which addresses belong to a post."""
+    post = Post.objects.select_related("author").filter(preview_token=token).first()
+    if post is None or not may_preview(request.user, post):
+        raise Http404("No such post")
     response = _render_post(request, post, preview=True)
     response["X-Robots-Tag"] = "noindex"
     return response

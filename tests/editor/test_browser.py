@@ -104,7 +104,7 @@ def test_an_author_writes_illustrates_previews_and_publishes(
         page.click("button[name=_preview]")
     preview_page = opened.value
     preview_page.wait_for_load_state()
-    assert preview_page.url == f"{base}/preview/{post.pk}/"
+    assert preview_page.url == base + post.get_preview_url()
     assert "Only signed-in staff can see it" in preview_page.content()
     assert preview_page.locator("h1.post-title").inner_text() == "Letter on forced repatriation"
     preview_page.screenshot(path=str(tmp_path / "preview-1280.png"), full_page=True)

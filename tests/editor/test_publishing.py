@@ -169,6 +169,6 @@ def test_save_and_preview_opens_the_draft_preview(author):
     response = c.post(ADD, post_form(title="Peek", status="published", _preview="1"))
     post = Post.objects.get(title="Peek")
     assert post.status == Post.Status.DRAFT
-    assert response["Location"] == f"/preview/{post.pk}/"
+    assert response["Location"] == post.get_preview_url()
     page = c.get(response["Location"]).content.decode()
     assert "Peek" in page and "Only signed-in staff can see it" in page

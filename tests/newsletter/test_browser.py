@@ -1,4 +1,5 @@
-"""A reader subscribes from the sidebar, confirms and unsubscribes, in a real Chromium."""
+"""A reader subscribes from the sidebar, confirms with the button and unsubscribes, in a
+real Chromium."""
 
 import pytest
 
@@ -20,7 +21,11 @@ def test_a_reader_subscribes_confirms_and_unsubscribes(browser, live_server, smt
 
     [message] = smtp.wait_for(1)
     text, _ = parts(message)
-    page.goto(live_server.url + link(text, "/subscribe/confirm/"))
+    confirm_url = live_server.url + link(text, "/subscribe/confirm/")
+    page.goto(confirm_url)
+    page.wait_for_selector("button:has-text('Confirm my subscription')")
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING  # GET did nothing
+    page.click("button:has-text('Confirm my subscription')")
     page.wait_for_selector("text=You are subscribed")
     assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED
 
@@ -34,5 +39,11 @@ def test_a_reader_subscribes_confirms_and_unsubscribes(browser, live_server, smt
     assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED  # GET did nothing
     page.click("button:has-text('Unsubscribe')")
     page.wait_for_selector("text=You are unsubscribed")
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+    # The old confirmation link, pressed again after leaving, does not subscribe them.
+    page.goto(confirm_url)
+    page.wait_for_selector("text=This link does not work")
+    assert page.locator("button:has-text('Confirm my subscription')").count() == 0
     assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
     page.close()

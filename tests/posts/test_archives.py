@@ -103,13 +103,16 @@ def test_drafts_and_future_posts_are_hidden(client, make_post):
     )
     assert titles(client.get("/")) == []
     assert client.get(future.get_absolute_url()).status_code == 404
-    assert client.get(f"/preview/{draft.pk}/").status_code == 302  # to the login page
+    assert client.get(draft.get_preview_url()).status_code == 302  # to the login page
 
 
-def test_staff_can_preview_drafts(client, make_post, alice):
+def test_the_author_can_preview_their_draft(client, make_post, alice):
+    from django.contrib.auth.models import Group
+
+    alice.user.groups.add(Group.objects.get(name="Author"))
     draft = make_post("Draft post", status=Post.Status.DRAFT, body="Work in progress")
     client.force_login(alice.user)
-    response = client.get(f"/preview/{draft.pk}/")
+    response = client.get(draft.get_preview_url())
     assert response.status_code == 200
     assert "Work in progress" in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -39,6 +40,11 @@ class PostQuerySet(models.QuerySet):
         return self.filter(categories=category)
 
 
+def new_preview_token() -> str:
+    """The secret part of a post's preview address: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
 class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -71,6 +77,10 @@ class Post(models.Model):
         "Email subscribers when published",
         default=True,
         help_text="Untick to publish without emailing anyone.",
+    )
+    # Preview addresses are /preview/<token>/, not the post's id: ids can be counted.
+    preview_token = models.CharField(
+        max_length=64, unique=True, editable=False, default=new_preview_token
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -120,8 +130,11 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         if self.published_at is None:
-            return reverse("posts:draft", args=[self.pk])
+            return self.get_preview_url()
         return permalink(self.slug, self.published_at)
+
+    def get_preview_url(self):
+        return reverse("posts:draft", args=[self.preview_token])
 
     def _stored_path(self) -> str | None:
         if self.pk is None:
