@@ -91,3 +91,17 @@ def test_a_reader_cannot_push_another_into_a_bucket_with_a_forged_forwarded_for(
     assert statuses == [200, 200, 429, 429]
     assert victim.sign_up("victim@example.org") == 200
     assert victim.sign_up("victim2@example.org") == 200
+
+
+def test_a_direct_client_forging_forwarded_for_stays_in_its_bucket(tmp_path):
+    # No proxy in front (CLARION_PROXY_COUNT left at 0): the header is never read.
+    env = clarion_env(tmp_path / "data", CLARION_THROTTLE_SUBSCRIBE="2/10m")
+    with serving(env=env, log=tmp_path / "clarion.log") as clarion:
+        reader = Reader(clarion.port, "127.0.0.7")
+        other = Reader(clarion.port, "127.0.0.8")
+        statuses = [
+            reader.sign_up(f"e{i}@example.org", forwarded_for=f"198.51.100.{i}") for i in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        assert reader.sign_up("e9@example.org", forwarded_for="127.0.0.8") == 429
+        assert other.sign_up("f0@example.org") == 200
