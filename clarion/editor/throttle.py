@@ -1,8 +1,14 @@
-"""Sign-in throttling per account and per client address, in a table of our own.
+"""Sign-in throttling per account-and-address pair and per address, in a table of our own.
 
 Works on any database without Redis (django-ratelimit refuses the database cache). Each
-failed sign-in is a LoginFailure row; an account or address with too many failures in the
-window is refused before its password is even checked, and a successful sign-in clears them.
+failed sign-in is a LoginFailure row. As django-axes' combination mode
+(AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]) does, an account is locked only for
+the address its failures came from, so a stranger guessing from elsewhere cannot lock the
+real user out; a looser limit per address, over all accounts, stops one client spraying many
+accounts. A locked pair or address is refused before its password is even checked; a
+successful sign-in, and a successful password reset, clear the account's failures.
+(Not django-axes itself: it would bring its own tables, middleware and backend for what
+two queries on this table do.)
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -52,16 +59,22 @@ def normalise_username(username) -> str:
 
 
 def retry_after(username: str, address: str | None, now=None) -> timedelta | None:
-    """How long until this account and address may try again, or None if they may now."""
+    """How long until this account may try again from this address, or None if it may now."""
+    waits = [wait for wait, _ in _locks(username, address, now)]
+    return max(waits) if waits else None
+
+
+def _locks(username: str, address: str | None, now=None) -> list[tuple[timedelta, str]]:
+    """Each lock in force on this sign-in, as (time left, "account" or "address")."""
     now = now or timezone.now()
     recent = LoginFailure.objects.recent(window(), now)
+    pair = Q(username=normalise_username(username))
+    pair &= Q(address=address) if address else Q(address__isnull=True)
+    checks = [(pair, max_per_account(), "account")]
+    if address:
+        checks.append((Q(address=address), max_per_address(), "address"))
     waits = []
-    for query, limit in (
-        (Q(username=normalise_username(username)), max_per_account()),
-        (Q(address=address), max_per_address()),
-    ):
-        if query == Q(address=None):
-            continue
+    for query, limit, kind in checks:
         times = list(
             recent.filter(query)
             .order_by("-created_at")
@@ -69,8 +82,8 @@ def retry_after(username: str, address: str | None, now=None) -> timedelta | Non
         )
         if len(times) >= limit:
             # Free again when the oldest of the last `limit` failures leaves the window.
-            waits.append(times[-1] + window() - now)
-    return max(waits) if waits else None
+            waits.append((times[-1] + window() - now, kind))
+    return waits
 
 
 def record_failure(username: str, address: str | None) -> None:
@@ -79,6 +92,11 @@ def record_failure(username: str, address: str | None) -> None:
     LoginFailure.objects.create(
         username=normalise_username(username), address=address, created_at=now
     )
+
+
+def clear_account(username: str) -> None:
+    """Lift every lock on the account, from every address (after a password reset)."""
+    LoginFailure.objects.filter(username=normalise_username(username)).delete()
 
 
 def clear(username: str, address: str | None) -> None:
@@ -93,20 +111,35 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         **AdminAuthenticationForm.error_messages,
         "throttled": "Too many failed sign-in attempts. Try again in %(minutes)s, "
         "or reset your password.",
+        # A password reset does not lift this one: it is the address, not the account.
+        "throttled_address": "Too many failed sign-in attempts from your address. "
+        "Try again in %(minutes)s.",
     }
 
     def clean(self):
         username = self.cleaned_data.get("username")
         if username:
-            wait = retry_after(username, client_address(self.request))
-            if wait is not None:
+            locks = _locks(username, client_address(self.request))
+            if locks:
+                wait, kind = max(locks)
                 minutes = max(1, math.ceil(wait.total_seconds() / 60))
+                code = "throttled" if kind == "account" else "throttled_address"
                 raise ValidationError(
-                    self.error_messages["throttled"],
+                    self.error_messages[code],
                     code="throttled",
                     params={"minutes": f"{minutes} minute{'s' if minutes != 1 else ''}"},
                 )
         return super().clean()
+
+
+class LockLiftingSetPasswordForm(SetPasswordForm):
+    """The password reset's new-password form: saving it lifts the account's sign-in locks,
+    as the throttled message promises."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        clear_account(user.get_username())
+        return user
 
 
 @receiver(user_login_failed, dispatch_uid="clarion.editor.login_failed")

@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from .accounts import PasswordResetForm
+from .throttle import LockLiftingSetPasswordForm
 
 urlpatterns = [
     path(
@@ -26,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_views.PasswordResetConfirmView.as_view(form_class=LockLiftingSetPasswordForm),
         name="password_reset_confirm",
     ),
     path(

@@ -28,7 +28,7 @@ def ada(make_user):
     return make_user("ada", "Author")
 
 
-def test_it_throttles_an_account_after_repeated_failures(client, ada, settings):
+def test_it_throttles_an_account_after_repeated_failures_from_one_address(client, ada, settings):
     settings.CLARION_LOGIN_FAILURES_PER_ACCOUNT = 5
     for _ in range(5):
         response = sign_in(client, "ada", "wrong")
@@ -37,8 +37,6 @@ def test_it_throttles_an_account_after_repeated_failures(client, ada, settings):
     assert response.status_code == 200
     assert "Too many failed sign-in attempts. Try again in 15 minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    # From another address too: the account is what is protected here.
-    assert not signed_in_ok(sign_in(client, "ada", PASSWORD, address="198.51.100.1"))
     # Once the failures leave the window, the right password works.
     LoginFailure.objects.update(
         created_at=LoginFailure.objects.first().created_at - timedelta(minutes=16)
@@ -51,8 +49,18 @@ def test_it_throttles_an_address_trying_many_accounts(client, ada, settings):
     for n in range(20):
         sign_in(client, f"guess{n}", "wrong")
     response = sign_in(client, "ada", PASSWORD)
-    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "Too many failed sign-in attempts from your address" in response.content.decode()
+    assert "reset your password" not in response.content.decode()  # a reset would not help
     assert signed_in_ok(sign_in(client, "ada", PASSWORD, address="198.51.100.1"))
+
+
+def test_a_stranger_cannot_lock_the_real_user_out_from_another_address(client, ada, settings):
+    settings.CLARION_LOGIN_FAILURES_PER_ACCOUNT = 5
+    for _ in range(12):
+        sign_in(client, "ada", "wrong", address="198.51.100.66")
+    stranger = sign_in(client, "ada", PASSWORD, address="198.51.100.66")
+    assert "Too many failed sign-in attempts" in stranger.content.decode()
+    assert signed_in_ok(sign_in(client, "ada", PASSWORD, address="203.0.113.7"))
 
 
 def test_a_successful_sign_in_clears_the_failures(client, ada, settings):
@@ -146,3 +154,40 @@ def test_a_reset_for_an_unknown_address_looks_the_same(client, smtp):
     assert response.status_code == 302
     assert response["Location"] == "/admin/password_reset/done/"
     assert smtp.messages == []
+
+
+def test_a_password_reset_lifts_the_lock_as_the_message_says(client, ada, smtp, settings):
+    import re
+
+    settings.CLARION_LOGIN_FAILURES_PER_ACCOUNT = 5
+    for _ in range(5):
+        sign_in(client, "ada", "wrong")
+    locked = sign_in(client, "ada", PASSWORD).content.decode()
+    assert "Try again in 15 minutes, or reset your password" in locked
+    client.post("/admin/password_reset/", {"email": "ada@example.org"})
+    link = re.search(r"http://testserver(/admin/reset/\S+/)", smtp.messages[0].content.decode())[1]
+    form_page = client.get(link, follow=True)
+    new = "another long pass phrase 42"
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+    assert done["Location"] == "/admin/reset/done/"
+    assert LoginFailure.objects.filter(username="ada").count() == 0
+    assert signed_in_ok(sign_in(client, "ada", new))
+
+
+def test_a_failed_password_reset_keeps_the_lock(client, ada, smtp, settings):
+    import re
+
+    settings.CLARION_LOGIN_FAILURES_PER_ACCOUNT = 5
+    for _ in range(5):
+        sign_in(client, "ada", "wrong")
+    client.post("/admin/password_reset/", {"email": "ada@example.org"})
+    link = re.search(r"http://testserver(/admin/reset/\S+/)", smtp.messages[0].content.decode())[1]
+    form_page = client.get(link, follow=True)
+    mismatch = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "a long one 1", "new_password2": "x"}
+    )
+    assert mismatch.status_code == 200
+    assert LoginFailure.objects.filter(username="ada").count() == 5
+    assert not signed_in_ok(sign_in(client, "ada", PASSWORD))
