@@ -171,8 +171,10 @@ def extract_and_verify(archive: Path, into: Path) -> dict:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 sha = hashlib.sha256()
                 size = 0
-                # O_EXCL: never write through a file or link that is already there.
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                # O_EXCL: never write through a file or link that is already there. Media
+                # get the umask's mode, as uploads do (a web server may serve them).
+                mode = 0o600 if member.name == SECRET_KEY else 0o666
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
                 with os.fdopen(fd, "wb") as out:
                     while chunk := source.read(CHUNK):
                         sha.update(chunk)

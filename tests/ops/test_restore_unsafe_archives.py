@@ -5,6 +5,8 @@ written outside the data folder and nothing left half-written inside it."""
 import hashlib
 import io
 import json
+import os
+import stat
 import tarfile
 import zipfile
 from pathlib import Path
@@ -152,3 +154,7 @@ def test_the_same_archive_without_the_unsafe_member_restores(backup, tmp_path):
     clarion(site, "restore", archive)
     assert (site / "media" / "b.txt").read_bytes() == b"fine"
     assert (site / "media" / "photo.png").read_bytes() == b"\x89PNG small"
+    # Restored media get the umask's mode, as uploads do: a web server may have to read them.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE((site / "media" / "b.txt").stat().st_mode) == 0o666 & ~umask
