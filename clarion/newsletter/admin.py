@@ -226,7 +226,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             record = services.consent_record(subscriber)
             record["categories"] = " ".join(record["categories"])
             record["consent"] = json.dumps(record["consent"], ensure_ascii=False)
-            writer.writerow([record[c] for c in COLUMNS])
+            writer.writerow(csvimport.safe_row(record[c] for c in COLUMNS))
         return response
 
     @admin.action(description="Unsubscribe selected subscribers")

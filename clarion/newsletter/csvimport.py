@@ -3,6 +3,9 @@ Substack) or by Clarion itself. Parsing only: no database writes here.
 
 Columns are found by their header names; ``--column email=Email`` style overrides say which
 column is which when a file uses other names.
+
+Also the one rule Clarion's own exports follow so that a spreadsheet opening them runs
+nothing (``spreadsheet_safe``), and its inverse, applied to every cell read.
 """
 
 from __future__ import annotations
@@ -53,6 +56,31 @@ SIGNATURES = [
 
 TRUE = {"1", "true", "yes", "y", "t"}
 STOPPED_STATUSES = {"unsubscribed", "bounced", "complained"}
+
+
+# A cell a spreadsheet would take for a formula (OWASP "CSV Injection") is written with a
+# leading single quote, which spreadsheets show as text. A value that starts with a quote
+# gets one more, so reading takes exactly one off and gives back the original value.
+# Hand-written, not defusedcsv: that quotes both ends and escapes "|", which no reader can
+# undo exactly, and leaves tab and CR alone.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """The value ``spreadsheet_safe`` was given (other files' cells pass through)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+        return text[1:]
+    return text
+
+
+def safe_row(values) -> list[str]:
+    """A row for csv.writer whose cells a spreadsheet will not evaluate."""
+    return [spreadsheet_safe(value) for value in values]
 
 
 class ImportError_(Exception):
@@ -167,7 +195,9 @@ def parse(path: str | Path, overrides: dict[str, str] | None = None) -> Parsed:
 
         def cell(name: str, row=row) -> str:
             i = index.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
+            if i is None or i >= len(row):
+                return ""
+            return from_spreadsheet_safe(row[i]).strip()
 
         address = cell("email")
         try:

@@ -1,6 +1,7 @@
 """The backup archive: a gzipped tar holding data.jsonl (Django's portable serialisation,
-which every restore reads), the native database file when on SQLite, media/… and, last,
-manifest.json with the sha256 and size of every other member."""
+which every restore reads), the native database file when on SQLite, media/…, secret_key
+(what signs the links in emails already sent) and, last, manifest.json with the sha256 and
+size of every other member. The archive file is readable by its owner only (0600)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ import os
 import shutil
 import tarfile
 import time
+import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 FORMAT = "clarion-backup"
-FORMAT_VERSION = 1
+# 2 added secret_key. Version 1 archives still restore (their emails' links then break).
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 DATA = "data.jsonl"
 SQLITE = "database.sqlite3"
+SECRET_KEY = "secret_key"
 MEDIA_PREFIX = "media/"
 CHUNK = 1024 * 1024
 
@@ -45,7 +50,9 @@ class ArchiveWriter:
         self.path = Path(path)
         self.partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         self.files: dict[str, dict] = {}
-        self._raw = open(self.partial, "wb")
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # the archive holds the secret key: owner only, whatever umask
+        self._raw = os.fdopen(fd, "wb")
         self._tar = tarfile.open(fileobj=self._raw, mode="w:gz", compresslevel=5)
 
     def add_file(self, name: str, source: Path) -> None:
@@ -57,6 +64,12 @@ class ArchiveWriter:
             reader = _HashingReader(fh)
             self._tar.addfile(info, reader)
         self.files[name] = {"sha256": reader.sha.hexdigest(), "size": info.size}
+
+    def add_bytes(self, name: str, data: bytes, mode: int = 0o600) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), int(time.time()), mode
+        self._tar.addfile(info, io.BytesIO(data))
+        self.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
     def commit(self, manifest: dict) -> None:
         manifest = {**manifest, "files": self.files}
@@ -105,9 +118,29 @@ def _safe_member_name(name: str) -> bool:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts:
         return False
-    return name in (MANIFEST, DATA, SQLITE) or (
+    return name in (MANIFEST, DATA, SQLITE, SECRET_KEY) or (
         name.startswith(MEDIA_PREFIX) and len(path.parts) > 1
     )
+
+
+def _check_member(archive: Path, member: tarfile.TarInfo, into: Path) -> None:
+    """Refuse, before a byte of it is written, a member that is a link, a device or a
+    folder, or whose name is absolute, climbs out with ``..`` or is not one Clarion writes.
+    tarfile's own "data" filter (PEP 706) judges links and special files."""
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or member.name.startswith("\\"):
+        raise ArchiveError(f"{archive}: unsafe member {member.name!r}: an absolute path")
+    if ".." in path.parts:
+        raise ArchiveError(f"{archive}: unsafe member {member.name!r}: a path with '..'")
+    try:
+        tarfile.data_filter(member, str(into))
+    except tarfile.FilterError as exc:
+        raise ArchiveError(f"{archive}: unsafe member {member.name!r}: {exc}") from None
+    if not member.isfile():
+        kind = "a link" if member.issym() or member.islnk() else "not a regular file"
+        raise ArchiveError(f"{archive}: unsafe member {member.name!r}: {kind}")
+    if not _safe_member_name(member.name):
+        raise ArchiveError(f"{archive}: unexpected member {member.name!r}: not a Clarion backup")
 
 
 def extract_and_verify(archive: Path, into: Path) -> dict:
@@ -118,15 +151,16 @@ def extract_and_verify(archive: Path, into: Path) -> dict:
     archive = Path(archive)
     if not archive.is_file():
         raise ArchiveError(f"{archive}: no such file")
+    if zipfile.is_zipfile(archive):
+        raise ArchiveError(
+            f"{archive}: a zip file, not a Clarion backup (a .tar.gz from `clarion backup`)"
+        )
     found: dict[str, dict] = {}
     manifest_bytes = None
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
             for member in tar:
-                if not _safe_member_name(member.name) or not member.isfile():
-                    raise ArchiveError(
-                        f"{archive}: unexpected member {member.name!r}: not a Clarion backup"
-                    )
+                _check_member(archive, member, into)
                 if member.name in found or (member.name == MANIFEST and manifest_bytes):
                     raise ArchiveError(f"{archive}: member {member.name!r} appears twice")
                 source = tar.extractfile(member)
@@ -137,7 +171,11 @@ def extract_and_verify(archive: Path, into: Path) -> dict:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 sha = hashlib.sha256()
                 size = 0
-                with open(target, "wb") as out:
+                # O_EXCL: never write through a file or link that is already there. Media
+                # get the umask's mode, as uploads do (a web server may serve them).
+                mode = 0o600 if member.name == SECRET_KEY else 0o666
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+                with os.fdopen(fd, "wb") as out:
                     while chunk := source.read(CHUNK):
                         sha.update(chunk)
                         size += len(chunk)
@@ -155,10 +193,11 @@ def extract_and_verify(archive: Path, into: Path) -> dict:
         raise ArchiveError(f"{archive}: {MANIFEST} is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArchiveError(f"{archive}: not a Clarion backup (manifest format is not {FORMAT})")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_VERSIONS:
         raise ArchiveError(
             f"{archive}: backup format version {manifest.get('format_version')!r}; this "
-            f"Clarion reads version {FORMAT_VERSION} (restore it with the version that made it)"
+            f"Clarion reads versions {', '.join(map(str, READABLE_VERSIONS))} (restore it "
+            "with the version that made it)"
         )
     expected = manifest.get("files")
     if not isinstance(expected, dict) or DATA not in expected:

@@ -101,6 +101,9 @@ def create_backup(path: Path, *, using: str = "default") -> dict:
         writer = archive.ArchiveWriter(path)
         try:
             writer.add_file(archive.DATA, data_path)
+            # What signs the confirm/unsubscribe links in emails already sent: without it a
+            # restored site answers every one of them "bad link".
+            writer.add_bytes(archive.SECRET_KEY, settings.SECRET_KEY.encode())
             if (staging / archive.SQLITE).exists():
                 writer.add_file(archive.SQLITE, staging / archive.SQLITE)
             media_root = Path(settings.MEDIA_ROOT)

@@ -130,3 +130,82 @@ def test_export_includes_consent_records_and_round_trips(tmp_path):
         "ada@example.org": "pending",
         "bob@example.org": "unsubscribed",
     }
+
+
+# Valid addresses a spreadsheet would take for formulas, and one that starts with a quote.
+HOSTILE = {
+    "=1+2@example.org": "confirmed",
+    "+cmd@example.org": "confirmed",
+    "-2@example.org": "unsubscribed",
+    "'=sum@example.org": "confirmed",
+    "'plain@example.org": "confirmed",
+}
+HYPERLINK = '=HYPERLINK("http://evil.example","x")'
+HOSTILE_SITE = f"""
+from clarion.newsletter.models import Subscriber
+for email, status in {HOSTILE!r}.items():
+    Subscriber.objects.create(email=email, status=status)
+Subscriber.objects.filter(email="+cmd@example.org").update(bounce_reason={HYPERLINK!r})
+Subscriber.objects.filter(email="=1+2@example.org").update(bounce_reason="@SUM(1)\\t\\r")
+Subscriber.objects.filter(email="-2@example.org").update(bounce_reason="\\tTAB")
+"""
+STATUSES = """
+import json
+from clarion.newsletter.models import Subscriber
+print(json.dumps(dict(Subscriber.objects.values_list("email", "status"))))
+"""
+
+
+def assert_no_cell_runs(text):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) > 1
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    return rows
+
+
+@pytest.mark.slow
+def test_an_export_runs_no_formula_in_a_spreadsheet_and_imports_back_to_the_same_values(
+    tmp_path,
+):
+    from tests.ops.sites import clarion, python
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    clarion(source, "manage", "migrate", "-v0")
+    python(source, HOSTILE_SITE)
+    exported = tmp_path / "subscribers.csv"
+    clarion(source, "subscribers", "export", "-o", exported)
+
+    rows = assert_no_cell_runs(exported.read_text(encoding="utf-8"))
+    cells = {cell for row in rows for cell in row}
+    assert "'" + HYPERLINK in cells
+    assert {"'=1+2@example.org", "''=sum@example.org", "''plain@example.org"} <= cells
+
+    clarion(target, "manage", "migrate", "-v0")
+    result = clarion(target, "subscribers", "import", exported, "--confirmed")
+    assert "clarion format" in result.stdout
+    assert json.loads(python(target, STATUSES)) == HOSTILE
+
+
+def test_the_admin_csv_export_runs_no_formula_and_reads_back(admin_client, tmp_path):
+    from clarion.newsletter import csvimport
+
+    subscriber = Subscriber.objects.create(
+        email="=1+2@example.org", status="confirmed", bounce_reason=HYPERLINK
+    )
+    response = admin_client.post(
+        "/admin/newsletter/subscriber/",
+        {"action": "export_csv", "_selected_action": [subscriber.pk]},
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    rows = assert_no_cell_runs(text)
+    assert "'" + HYPERLINK in rows[1]
+    path = tmp_path / "admin.csv"
+    path.write_text(text, encoding="utf-8")
+    [row] = csvimport.parse(path).rows
+    assert row.email == "=1+2@example.org"

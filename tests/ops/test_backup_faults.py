@@ -53,4 +53,9 @@ def test_it_leaves_no_partial_archive_when_killed_mid_backup(tmp_path):
     staging = tmp_path / "check"
     staging.mkdir()
     manifest = archive_format.extract_and_verify(target, staging)
-    assert set(manifest["files"]) == {"data.jsonl", "database.sqlite3", "media/photo.png"}
+    assert set(manifest["files"]) == {
+        "data.jsonl",
+        "database.sqlite3",
+        "media/photo.png",
+        "secret_key",
+    }

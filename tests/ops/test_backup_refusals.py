@@ -76,7 +76,7 @@ def test_it_refuses_bad_archives_and_a_non_empty_site_without_changing_anything(
             if member.name.startswith("media/"):
                 member.name = "media/../../escaped.png"
             out.addfile(member, io.BytesIO(data))
-    assert "unexpected member" in refused(site, evil)
+    assert "unsafe member" in refused(site, evil)
     assert not (tmp_path / "escaped.png").exists()
 
     assert "not empty" in refused(site, archive)

@@ -5,7 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clarion.newsletter import services
+from clarion.newsletter import csvimport, services
 from clarion.newsletter.models import Subscriber, normalise_email
 
 COLUMNS = [
@@ -24,7 +24,8 @@ COLUMNS = [
 class Command(BaseCommand):
     help = (
         "Export subscribers with their consent records, as CSV (one row each; the consent "
-        "history as JSON in the last column) or JSON."
+        "history as JSON in the last column; a cell starting with = + - @ or ' gets a "
+        "leading ' so spreadsheets do not run it) or JSON."
     )
 
     def add_arguments(self, parser):
@@ -59,7 +60,8 @@ class Command(BaseCommand):
                 for record in records:
                     record["categories"] = " ".join(record["categories"])
                     record["consent"] = json.dumps(record["consent"], ensure_ascii=False)
-                    writer.writerow([record[c] for c in COLUMNS])
+                    # An address such as =1+2@example.org is valid: no cell may run.
+                    writer.writerow(csvimport.safe_row(record[c] for c in COLUMNS))
         finally:
             if output:
                 out.close()
