@@ -27,6 +27,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, make_msgid
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from clarion.posts.models import SiteSettings
 
@@ -134,8 +135,12 @@ def already_subscribed(subscriber: Subscriber) -> EmailMultiAlternatives:
 
 
 def password_reset(to: str, ctx: dict) -> EmailMultiAlternatives:
-    """The admin's "forgotten your password" link; ``ctx`` is Django's PasswordResetForm's."""
-    return make_message("password-reset", to, ctx)
+    """The admin's "forgotten your password" link; ``ctx`` is Django's PasswordResetForm's.
+    The link is on CLARION_SITE_URL, like every link in every email: Django's ``domain``
+    and ``protocol`` come from the request's Host header, which any port passes
+    (``Host: localhost:6666``), so a forged request could send a link elsewhere."""
+    path = reverse("password_reset_confirm", kwargs={"uidb64": ctx["uid"], "token": ctx["token"]})
+    return make_message("password-reset", to, {**ctx, "reset_url": links.absolute(path)})
 
 
 def render_issue(issue: Issue) -> None:

@@ -4,6 +4,7 @@ sent as the site sends it, to a real SMTP server, and parsed as a mail client wo
 
 import email
 import email.policy
+import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -133,3 +134,24 @@ def test_the_smtp_fast_path_and_other_backends_get_the_same_email(site, make_pos
     assert raw["Message-ID"] == issue.message_id(subscriber.pk)
     assert unix(parts(raw)) == unix(parts(django))  # SMTP's line ends are CRLF
     assert "CLARION-" not in "".join(parts(raw))  # every placeholder was filled
+
+
+_URL = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+def test_a_password_reset_link_is_on_the_site_url_whatever_the_host_header(smtp, client, settings):
+    settings.SITE_URL = "https://news.example.org"
+    get_user_model().objects.create_user("ada", "ada@example.org", "a long pass phrase 42")
+    # localhost is allowed (ALLOWED_HOSTS), and Django accepts any port with it.
+    response = client.post(
+        "/admin/password_reset/", {"email": "ada@example.org"}, HTTP_HOST="localhost:6666"
+    )
+    assert response.status_code == 302
+    (message,) = smtp.wait_for(1)
+    text, html = parts(message)
+    links = _URL.findall(text) + _URL.findall(html)
+    assert any("/admin/reset/" in link for link in _URL.findall(text))
+    assert any("/admin/reset/" in link for link in _URL.findall(html))
+    for link in links:
+        assert (link + "/").startswith("https://news.example.org/"), link
+    assert "6666" not in text + html and "localhost" not in text + html
