@@ -51,9 +51,9 @@ def test_it_makes_scripts_inert(contributor, source, bad):
 
 
 def test_it_limits_the_size(contributor):
-    response = contributor.post(PREVIEW, {"body": "a" * 1_000_001})
+    response = contributor.post(PREVIEW, {"body": "a" * 50_001})
     assert response.status_code == 413
-    assert "too long to preview" in response.content.decode()
+    assert "a post can be at most 50 KB" in response.content.decode()
 
 
 def test_it_needs_post_and_csrf(make_user):
@@ -75,3 +75,15 @@ def test_the_preview_page_shows_drafts_to_staff_only(client, make_post, make_use
     page = signed_in(make_user("cora", "Contributor")).get(f"/preview/{post.pk}/")
     assert page.status_code == 200
     assert "Unseen draft" in page.content.decode()
+
+
+def test_the_editor_refuses_a_body_over_the_limit_with_a_form_error(contributor):
+    from .conftest import post_form
+
+    body = "Words. " * 7_200  # 50.4 KB
+    response = contributor.post(
+        "/admin/posts/post/add/", post_form(title="Too long", body=body, _save_draft="Save")
+    )
+    assert response.status_code == 200
+    assert "a post can be at most 50 KB of Markdown" in response.content.decode()
+    assert not Post.objects.filter(title="Too long").exists()
