@@ -155,3 +155,44 @@ def test_a_password_reset_link_is_on_the_site_url_whatever_the_host_header(smtp,
     for link in links:
         assert (link + "/").startswith("https://news.example.org/"), link
     assert "6666" not in text + html and "localhost" not in text + html
+
+
+def test_the_text_part_of_a_new_post_email_is_a_faithful_text_version(
+    smtp, subscribe, make_post, django_capture_on_commit_callbacks, settings
+):
+    Subscriber.objects.create(
+        email="old@example.org",
+        status=Subscriber.Status.CONFIRMED,
+        confirmed_at=timezone.now() - timedelta(days=1),
+    )
+    body = (
+        "Dear Foreign Secretary,\n\n"
+        "We write about [the treaty](https://treaty.example/text) and "
+        "[our letter](/letters/one/).\n\n"
+        "## What we ask\n\n"
+        "- Sign it\n- Ratify it\n\n"
+        "1. First\n2. Second\n\n"
+        "> Quoted with *emphasis*.\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        make_post("A new letter", body=body)
+    (message,) = [m for m in smtp.wait_for(1) if m["Subject"] == "A new letter"]
+    text, _ = parts(message)
+    text = text.replace("\r\n", "\n")
+    assert "Dear Foreign Secretary,\n\nWe write about" in text  # paragraphs apart
+    assert "[the treaty](https://treaty.example/text)" in text
+    assert f"[our letter]({settings.SITE_URL}/letters/one/)" in text  # absolute, written out
+    assert "\n## What we ask\n" in text
+    assert "\n* Sign it\n* Ratify it\n" in text
+    assert "\n1. First\n2. Second\n" in text
+    assert "\n> Quoted with *emphasis*.\n" in text
+    assert "header-anchor" not in text and "](#" not in text
+
+
+def test_every_link_of_every_kind_is_written_out_in_its_text_part(send_every_kind):
+    for kind, message in send_every_kind().items():
+        text, html = parts(message)
+        hrefs = set(re.findall(r'href="(https?://[^"]+)"', html))
+        assert hrefs, kind
+        for href in hrefs:
+            assert href.replace("&amp;", "&") in text, (kind, href)
