@@ -75,15 +75,3 @@ def test_the_preview_page_shows_drafts_to_staff_only(client, make_post, make_use
     page = signed_in(make_user("cora", "Contributor")).get(f"/preview/{post.pk}/")
     assert page.status_code == 200
     assert "Unseen draft" in page.content.decode()
-
-
-def test_the_editor_refuses_a_body_over_the_limit_with_a_form_error(contributor):
-    from .conftest import post_form
-
-    body = "Words. " * 7_200  # 50.4 KB
-    response = contributor.post(
-        "/admin/posts/post/add/", post_form(title="Too long", body=body, _save_draft="Save")
-    )
-    assert response.status_code == 200
-    assert "a post can be at most 50 KB of Markdown" in response.content.decode()
-    assert not Post.objects.filter(title="Too long").exists()
