@@ -54,6 +54,12 @@ def test_a_byte_over_the_limit_is_too_long():
 def test_publish_refuses_a_file_over_the_limit_in_one_line(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "clarion", "manage", "migrate", "-v", "0"],
+        env=clarion_env(data),
+        check=True,
+        timeout=120,
+    )
     source = tmp_path / "long.md"
     source.write_text("---\ntitle: Long\n---\n\n" + "[" * (LIMIT + 1) + "\n")
     done = subprocess.run(
