@@ -295,6 +295,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "clarion.web.logs.RequestIdFilter"},
         "redact": {"()": "clarion.web.logs.RedactFilter"},
+        "warning_without_traceback": {"()": "clarion.web.logs.WarningWithoutTraceback"},
     },
     "formatters": {
         "plain": {"()": "clarion.web.logs.PlainFormatter"},
@@ -314,6 +315,25 @@ LOGGING = {
         # Django's own 4xx/5xx lines repeat the access log's; its 5xx tracebacks still pass.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A bad Host header or another refused request: one line at WARNING, no traceback.
+        # A logger's filters see only its own records, so each of Django's is named.
+        **{
+            f"django.security.{name}": {"filters": ["warning_without_traceback"]}
+            for name in (
+                "DisallowedHost",
+                "DisallowedRedirect",
+                "DisallowedModelAdminLookup",
+                "DisallowedModelAdminToField",
+                "InvalidSessionKey",
+                "RequestDataTooBig",
+                "SuspiciousFileOperation",
+                "SuspiciousMultipartForm",
+                "SuspiciousOperation",
+                "SuspiciousSession",
+                "TooManyFieldsSent",
+                "TooManyFilesSent",
+            )
+        },
     },
 }
 

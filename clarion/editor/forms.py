@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clarion.posts import markdown
 from clarion.posts.models import Category, Post, Tag
 
 from . import images
@@ -129,6 +130,13 @@ class PostForm(forms.ModelForm):
             self.fields["body"].widget.attrs.update(
                 {"rows": 24, "class": "vLargeTextField clarion-markdown", "spellcheck": "true"}
             )
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        problem = markdown.too_long(body or "")
+        if problem:
+            raise forms.ValidationError(problem, code="too_long")
+        return body
 
     def clean_featured_image(self):
         return stripped(self.cleaned_data.get("featured_image"))

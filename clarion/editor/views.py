@@ -14,9 +14,6 @@ from clarion.posts import markdown
 
 from . import images
 
-# The preview renders on every pause in typing: keep one request cheap.
-PREVIEW_MAX_BYTES = 1_000_000
-
 
 @require_POST
 def preview_markdown(request):
@@ -25,9 +22,11 @@ def preview_markdown(request):
     if not (user.has_perm("posts.add_post") or user.has_perm("posts.change_post")):
         return HttpResponseForbidden("You cannot write posts.")
     body = request.POST.get("body", "")
-    if len(body.encode()) > PREVIEW_MAX_BYTES:
+    # The preview renders on every pause in typing: no more than a post may hold.
+    problem = markdown.too_long(body)
+    if problem:
         return HttpResponse(
-            "The text is too long to preview here; save it and use Preview.",
+            problem,
             status=413,
             content_type="text/plain; charset=utf-8",
         )

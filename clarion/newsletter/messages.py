@@ -27,6 +27,8 @@ from email.utils import formataddr, formatdate, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, make_msgid
 from django.template.loader import render_to_string
+from django.urls import reverse
+from markdownify import ATX, MarkdownConverter
 
 from clarion.posts.models import SiteSettings
 
@@ -134,8 +136,12 @@ def already_subscribed(subscriber: Subscriber) -> EmailMultiAlternatives:
 
 
 def password_reset(to: str, ctx: dict) -> EmailMultiAlternatives:
-    """The admin's "forgotten your password" link; ``ctx`` is Django's PasswordResetForm's."""
-    return make_message("password-reset", to, ctx)
+    """The admin's "forgotten your password" link; ``ctx`` is Django's PasswordResetForm's.
+    The link is on CLARION_SITE_URL, like every link in every email: Django's ``domain``
+    and ``protocol`` come from the request's Host header, which any port passes
+    (``Host: localhost:6666``), so a forged request could send a link elsewhere."""
+    path = reverse("password_reset_confirm", kwargs={"uidb64": ctx["uid"], "token": ctx["token"]})
+    return make_message("password-reset", to, {**ctx, "reset_url": links.absolute(path)})
 
 
 def render_issue(issue: Issue) -> None:
@@ -148,12 +154,45 @@ def render_issue(issue: Issue) -> None:
         "post_url": links.absolute(post.get_absolute_url()),
         "full": full,
         "body_html": absolute_links(post.body_html),
-        "body_text": post.text,
+        "body_text": text_version(absolute_links(post.body_html)),
         "summary": post.summary,
         "unsubscribe_url": UNSUBSCRIBE,
         "manage_url": MANAGE,
     }
     issue.subject, issue.body_text, issue.body_html = render("new-post", ctx)
+
+
+class _TextConverter(MarkdownConverter):
+    """HTML to the text part of an email: Markdown is what plain-text mail has long used for
+    structure (headings, lists, quotes, *emphasis*), and every link keeps its address."""
+
+    def convert_a(self, el, text, parent_tags):
+        # Heading permalinks and footnote references point into the web page itself.
+        if (el.get("href") or "").startswith("#"):
+            own = {"header-anchor", "footnote-backref"} & set(el.get("class") or [])
+            return "" if own else text
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):
+        alt = el.get("alt") or ""
+        return f"[{alt}]" if alt else ""
+
+
+_TEXT = _TextConverter(
+    heading_style=ATX,
+    bullets="*-+",
+    escape_asterisks=False,
+    escape_underscores=False,
+    escape_misc=False,
+)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def text_version(html: str) -> str:
+    """The plain-text version of an email's HTML: paragraphs apart, headings and lists kept,
+    each link's URL written out (markdownify, the importer's library, rather than
+    hand-made regular expressions, which ran paragraphs together and lost the links)."""
+    return _BLANK_LINES.sub("\n\n", _TEXT.convert(html)).strip() + "\n"
 
 
 _RELATIVE = re.compile(r'(\s(?:href|src))="/(?!/)')

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from . import markdown
+
 FIELDS = {"title", "slug", "date", "categories", "tags", "author", "excerpt", "status", "notify"}
 STATUSES = {"draft", "published", "scheduled"}
 
@@ -89,6 +91,8 @@ def parse(path: Path, text: str | None = None) -> Document:
         raise FrontMatterError(path, 1, "front matter is not closed with '---'")
     header = "".join(lines[1:end])
     body = "".join(lines[end + 1 :]).lstrip("\n")
+    if problem := markdown.too_long(body):
+        raise FrontMatterError(path, end + 2, problem)
     try:
         data = yaml.load(header, Loader=_Loader) or {}
     except yaml.YAMLError as exc:

@@ -17,6 +17,26 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 RENDERER_VERSION = 2
 
+# The most Markdown a post may hold (UTF-8 bytes), checked by the editor, its preview and
+# `clarion publish`: about 8,000 words of prose. Rendering costs grow with the text, far
+# faster for hostile text than for prose: markdown-it takes ~17 µs per character of "!["
+# (300 KB of "[" took 17 s), and nh3 is quadratic in nesting (60,000 nested <div> took
+# 19 s). At this size the worst case measured renders in under a second
+# (tests/posts/test_markdown_cost.py).
+MAX_SOURCE_BYTES = 50_000
+
+
+def too_long(source: str) -> str | None:
+    """Why ``source`` is too long to be a post's body, or None."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size <= MAX_SOURCE_BYTES:
+        return None
+    return (
+        f"The text is {size // 1000} KB; a post can be at most {MAX_SOURCE_BYTES // 1000} KB "
+        "of Markdown. Split it into several posts."
+    )
+
+
 # Widths (px) of the resized copies made of an uploaded image (clarion.editor.images): a copy
 # at each width below the image's own, and one at its own width capped at the largest.
 RESPONSIVE_WIDTHS = (480, 960, 1600)

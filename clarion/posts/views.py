@@ -163,8 +163,10 @@ def _json_ld(post: Post, url: str) -> str:
         "description": post.summary,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": post.published_at.isoformat() if post.published_at else None,
-        "dateModified": post.updated_at.isoformat() if post.updated_at else None,
+        "datePublished": post.published_at.isoformat(timespec="seconds")
+        if post.published_at
+        else None,
+        "dateModified": post.updated_at.isoformat(timespec="seconds") if post.updated_at else None,
         "publisher": {"@type": "Organization", "name": site.title},
         "wordCount": post.word_count(),
     }

@@ -10,7 +10,8 @@ The globals and filters below are the few Django template tags and filters the t
 used, with Django's own functions behind them so the output is the same: ``url`` is
 ``{% url %}``, ``static`` is ``{% static %}``, ``date`` is Django's ``date`` filter (after
 converting to the site's time zone, as Django's template language does before that
-filter), ``now`` is ``{% now %}``.
+filter), ``now`` is ``{% now %}``. ``isodatetime`` is the one way a datetime is written into
+an attribute or JSON-LD (see its docstring).
 """
 
 from __future__ import annotations
@@ -74,6 +75,18 @@ def _truncatechars(value: str, arg, language) -> str:
     return defaultfilters.truncatechars(value, arg)
 
 
+def isodatetime(value: datetime) -> str:
+    """``value`` in the site's time zone as a valid global date and time string (HTML's
+    ``<time datetime>``, Open Graph, JSON-LD): to the second, since HTML allows at most three
+    fraction digits and Django's ``date('c')`` writes six. A naive value is taken to be in
+    the site's time zone."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    else:
+        value = timezone.make_aware(value)
+    return value.isoformat(timespec="seconds")
+
+
 def now(format_string: str) -> str:
     return dateformat.format(timezone.localtime(), format_string)
 
@@ -83,6 +96,7 @@ def environment(**options) -> Environment:
     env.globals.update(url=url, static=static, now=now)
     env.filters.update(
         date=date,
+        isodatetime=isodatetime,
         truncatechars=truncatechars,
         intcomma=intcomma,
         pluralize=defaultfilters.pluralize,

@@ -80,6 +80,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class WarningWithoutTraceback(logging.Filter):
+    """A refused request (django.security.*: a Host header not in ALLOWED_HOSTS, a forged
+    cookie) is the client's mistake, not the site's: Django logs each at ERROR with its
+    traceback, a few kilobytes any stranger can make Clarion write as fast as it can send
+    requests. Keep the one-line message, at WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
 class PlainFormatter(logging.Formatter):
     """``time level logger [request id] message``; a traceback stays on one line."""
 

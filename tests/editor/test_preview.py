@@ -51,9 +51,9 @@ def test_it_makes_scripts_inert(contributor, source, bad):
 
 
 def test_it_limits_the_size(contributor):
-    response = contributor.post(PREVIEW, {"body": "a" * 1_000_001})
+    response = contributor.post(PREVIEW, {"body": "a" * 50_001})
     assert response.status_code == 413
-    assert "too long to preview" in response.content.decode()
+    assert "a post can be at most 50 KB" in response.content.decode()
 
 
 def test_it_needs_post_and_csrf(make_user):

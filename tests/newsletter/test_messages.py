@@ -4,6 +4,7 @@ sent as the site sends it, to a real SMTP server, and parsed as a mail client wo
 
 import email
 import email.policy
+import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -133,3 +134,65 @@ def test_the_smtp_fast_path_and_other_backends_get_the_same_email(site, make_pos
     assert raw["Message-ID"] == issue.message_id(subscriber.pk)
     assert unix(parts(raw)) == unix(parts(django))  # SMTP's line ends are CRLF
     assert "CLARION-" not in "".join(parts(raw))  # every placeholder was filled
+
+
+_URL = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+def test_a_password_reset_link_is_on_the_site_url_whatever_the_host_header(smtp, client, settings):
+    settings.SITE_URL = "https://news.example.org"
+    get_user_model().objects.create_user("ada", "ada@example.org", "a long pass phrase 42")
+    # localhost is allowed (ALLOWED_HOSTS), and Django accepts any port with it.
+    response = client.post(
+        "/admin/password_reset/", {"email": "ada@example.org"}, HTTP_HOST="localhost:6666"
+    )
+    assert response.status_code == 302
+    (message,) = smtp.wait_for(1)
+    text, html = parts(message)
+    links = _URL.findall(text) + _URL.findall(html)
+    assert any("/admin/reset/" in link for link in _URL.findall(text))
+    assert any("/admin/reset/" in link for link in _URL.findall(html))
+    for link in links:
+        assert (link + "/").startswith("https://news.example.org/"), link
+    assert "6666" not in text + html and "localhost" not in text + html
+
+
+def test_the_text_part_of_a_new_post_email_is_a_faithful_text_version(
+    smtp, subscribe, make_post, django_capture_on_commit_callbacks, settings
+):
+    Subscriber.objects.create(
+        email="old@example.org",
+        status=Subscriber.Status.CONFIRMED,
+        confirmed_at=timezone.now() - timedelta(days=1),
+    )
+    body = (
+        "Dear Foreign Secretary,\n\n"
+        "We write about [the treaty](https://treaty.example/text) and "
+        "[our letter](/letters/one/).\n\n"
+        "## What we ask\n\n"
+        "- Sign it\n- Ratify it\n\n"
+        "1. First\n2. Second\n\n"
+        "> Quoted with *emphasis*.\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        make_post("A new letter", body=body)
+    (message,) = [m for m in smtp.wait_for(1) if m["Subject"] == "A new letter"]
+    text, _ = parts(message)
+    text = text.replace("\r\n", "\n")
+    assert "Dear Foreign Secretary,\n\nWe write about" in text  # paragraphs apart
+    assert "[the treaty](https://treaty.example/text)" in text
+    assert f"[our letter]({settings.SITE_URL}/letters/one/)" in text  # absolute, written out
+    assert "\n## What we ask\n" in text
+    assert "\n* Sign it\n* Ratify it\n" in text
+    assert "\n1. First\n2. Second\n" in text
+    assert "\n> Quoted with *emphasis*.\n" in text
+    assert "header-anchor" not in text and "](#" not in text
+
+
+def test_every_link_of_every_kind_is_written_out_in_its_text_part(send_every_kind):
+    for kind, message in send_every_kind().items():
+        text, html = parts(message)
+        hrefs = set(re.findall(r'href="(https?://[^"]+)"', html))
+        assert hrefs, kind
+        for href in hrefs:
+            assert href.replace("&amp;", "&") in text, (kind, href)
