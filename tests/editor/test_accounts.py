@@ -165,7 +165,9 @@ def test_a_password_reset_lifts_the_lock_as_the_message_says(client, ada, smtp, 
     locked = sign_in(client, "ada", PASSWORD).content.decode()
     assert "Try again in 15 minutes, or reset your password" in locked
     client.post("/admin/password_reset/", {"email": "ada@example.org"})
-    link = re.search(r"http://testserver(/admin/reset/\S+/)", smtp.messages[0].content.decode())[1]
+    link = re.search(rf"{settings.SITE_URL}(/admin/reset/\S+/)", smtp.messages[0].content.decode())[
+        1
+    ]
     form_page = client.get(link, follow=True)
     new = "another long pass phrase 42"
     done = client.post(
@@ -183,7 +185,9 @@ def test_a_failed_password_reset_keeps_the_lock(client, ada, smtp, settings):
     for _ in range(5):
         sign_in(client, "ada", "wrong")
     client.post("/admin/password_reset/", {"email": "ada@example.org"})
-    link = re.search(r"http://testserver(/admin/reset/\S+/)", smtp.messages[0].content.decode())[1]
+    link = re.search(rf"{settings.SITE_URL}(/admin/reset/\S+/)", smtp.messages[0].content.decode())[
+        1
+    ]
     form_page = client.get(link, follow=True)
     mismatch = client.post(
         form_page.redirect_chain[-1][0], {"new_password1": "a long one 1", "new_password2": "x"}
