@@ -10,6 +10,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clarion.posts.middleware import local_path
 from clarion.posts.models import Page, Post
 from clarion.posts.services import normalise_status
 
@@ -211,7 +212,9 @@ class Items:
         parent = parent_map.page if parent_map else None
         slug = item.slug or slugify(item.title, allow_unicode=True) or f"page-{item.wp_id}"
         slug = cut(slug, Page, "slug")
-        path = self.old.path_of(item.link)
+        # ``https://old.test//evil.example/`` must not become a page (and redirect target)
+        # that a browser reads as another host.
+        path = local_path(self.old.path_of(item.link) or "")
         if not path or "?" in path or path == "/":
             path = f"{parent.path if parent else '/'}{slug}/"
         if _is_route(path):

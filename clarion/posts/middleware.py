@@ -1,3 +1,4 @@
+import re
 import time
 
 from django.http import HttpResponsePermanentRedirect
@@ -11,6 +12,19 @@ from .models import Page, Redirect, SiteSettings
 # Per process: the site settings as of a content generation. Reloaded when any process
 # bumps the generation, so an admin's change shows everywhere on the next request.
 _cached_site: tuple[int, SiteSettings] | None = None
+
+# Slashes, backslashes (raw or percent-encoded) and the tabs and newlines browsers drop
+# from URLs: a run of them at the start of a path makes a browser read what follows as a
+# host (``//evil.example/``, ``/\\evil.example/``, ``/%2F/evil.example/``).
+_LEADING_SLASHES = re.compile(r"^(?:[/\\\t\r\n]|%2f|%5c|%09|%0a|%0d)+", re.IGNORECASE)
+
+
+def local_path(path: str) -> str:
+    """``path`` as an address on this site: a leading run that a browser would read as the
+    start of another host collapses to one ``/``. Absolute URLs pass unchanged."""
+    if not path or not path.startswith(("/", "\\")):
+        return path
+    return _LEADING_SLASHES.sub("/", path, count=1)
 
 
 class SiteLocaleMiddleware:
@@ -86,7 +100,7 @@ class RedirectFallbackMiddleware:
         destination = redirect.destination()
         if not destination or destination == request.get_full_path():
             return response
-        return HttpResponsePermanentRedirect(destination)
+        return HttpResponsePermanentRedirect(local_path(destination))
 
     def _page(self, request):
         from .views import page_detail
@@ -97,5 +111,5 @@ class RedirectFallbackMiddleware:
         if not request.path.endswith("/") and (
             Page.objects.published().filter(path=request.path + "/").exists()
         ):
-            return HttpResponsePermanentRedirect(escape_uri_path(request.path + "/"))
+            return HttpResponsePermanentRedirect(local_path(escape_uri_path(request.path + "/")))
         return None
